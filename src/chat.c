@@ -1,0 +1,796 @@
+/* chat.c: supportd.chat.v1 connections. See chat.h and docs/protocol.md. */
+#include "chat.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+#include "clock.h"
+#include "conversation.h"
+#include "daemon.h"
+#include "outbox.h"
+#include "ratelimit.h"
+#include "token.h"
+#include "wire.h"
+
+#define PAUSE_HELLO  1u   /* waiting for the store to open the conversation */
+#define PAUSE_OUTBOX 2u   /* too much queued output */
+#define PAUSE_DRAIN  4u   /* shutting down */
+#define OUTBOX_HIGH (256u * 1024u)
+#define OUTBOX_LOW  (64u * 1024u)
+#define HELD_MAX 8        /* frames held while a hello is in flight */
+#define CLOSE_RESUMED_ELSEWHERE 4001
+#define CLOSE_TRY_AGAIN_LATER 1013 /* RFC 6455 registry; lws 4.1 has no name for it */
+
+enum conn_state {
+	CS_NEW,       /* no hello yet */
+	CS_GREETING,  /* hello sent to the store */
+	CS_READY,     /* welcome sent; conv is set */
+	CS_CLOSING,   /* a close is queued; read nothing more */
+};
+
+struct held_frame {
+	char *data;
+	size_t len;
+};
+
+/* One customer connection. Store callbacks find it by id, never by
+ * pointer, because it may be gone by the time they run. */
+struct chat_conn {
+	uint64_t id;
+	struct lws *wsi;                 /* borrowed from lws */
+	char ip[48];
+	int counted;                     /* counted in the per-address table */
+	enum conn_state state;
+	struct conversation *conv;       /* borrowed from the registry when READY */
+	int64_t delivered_seq;           /* content frames up to here were sent */
+	char token[TOKEN_TEXT_LEN + 1];  /* the resume token until welcome */
+	struct ratelimit rl;
+	int strikes;                     /* rate-limited frames in a row */
+	struct outbox ob;
+	unsigned pause;                  /* PAUSE_* bits; reading stops while any */
+	char *rx;                        /* a message being reassembled */
+	size_t rx_len, rx_cap;
+	int rx_binary, rx_skip;
+	struct held_frame held[HELD_MAX];
+	size_t n_held;
+	int close_code;                  /* nonzero: close after the outbox drains */
+	char close_reason[64];
+	UT_hash_handle hh;
+};
+
+struct ip_count {
+	char ip[48];
+	int n;
+	UT_hash_handle hh;
+};
+
+struct chat {
+	struct daemon *d;                /* borrowed */
+	struct chat_conn *conns;         /* uthash by id */
+	struct ip_count *ips;            /* uthash by address */
+	struct conversations convs;
+	uint64_t next_id;
+	long n_conns;
+};
+
+/* lws per-session storage: just the pointer, so that lws's part stays small. */
+struct chat_pss {
+	struct chat_conn *c;
+};
+
+static struct chat *chat_of(struct lws *wsi)
+{
+	struct daemon *d = lws_context_user(lws_get_context(wsi));
+	return d->chat;
+}
+
+struct chat *chat_new(struct daemon *d)
+{
+	struct chat *ch = calloc(1, sizeof(*ch));
+	if (!ch)
+		abort();
+	ch->d = d;
+	return ch;
+}
+
+long chat_connections(const struct chat *ch)
+{
+	return ch->n_conns;
+}
+
+long chat_conversations(const struct chat *ch)
+{
+	return ch->convs.count;
+}
+
+static struct chat_conn *conn_find(struct chat *ch, uint64_t id)
+{
+	struct chat_conn *c = NULL;
+	if (id)
+		HASH_FIND(hh, ch->conns, &id, sizeof(id), c);
+	return c;
+}
+
+/* ===== output ===== */
+
+static void set_pause(struct chat_conn *c, unsigned bit, int on)
+{
+	unsigned before = c->pause;
+	c->pause = on ? (c->pause | bit) : (c->pause & ~bit);
+	if (c->wsi && !before != !c->pause)
+		lws_rx_flow_control(c->wsi, c->pause ? 0 : 1);
+}
+
+static void conn_close(struct chat_conn *c, int code, const char *reason)
+{
+	if (c->close_code)
+		return;
+	c->close_code = code;
+	c->state = CS_CLOSING;
+	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+	if (c->wsi)
+		lws_callback_on_writable(c->wsi);
+}
+
+/* Queues a frame; takes ownership of `text`. */
+static void conn_send_len(struct chat *ch, struct chat_conn *c, char *text, size_t len,
+			  enum metrics_frame kind)
+{
+	if (!c->wsi || c->close_code) {
+		free(text);
+		return;
+	}
+	if (outbox_push(&c->ob, text, len, ch->d->cfg.chat.outbox_max_bytes) < 0) {
+		free(text);
+		log_warn(&ch->d->log, "client_too_slow", "conn=%llu queued=%zu",
+			 (unsigned long long)c->id, c->ob.bytes);
+		outbox_clear(&c->ob);
+		conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too slow to read");
+		return;
+	}
+	free(text);
+	atomic_fetch_add(&ch->d->metrics.frames_out[kind], 1);
+	if (c->ob.bytes > OUTBOX_HIGH)
+		set_pause(c, PAUSE_OUTBOX, 1);
+	lws_callback_on_writable(c->wsi);
+}
+
+static void conn_send(struct chat *ch, struct chat_conn *c, char *text, enum metrics_frame kind)
+{
+	conn_send_len(ch, c, text, strlen(text), kind);
+}
+
+static void conn_error(struct chat *ch, struct chat_conn *c, enum wire_error code,
+		       const char *message, const char *in_reply_to)
+{
+	atomic_fetch_add(&ch->d->metrics.errors[code], 1);
+	log_info(&ch->d->log, "client_error", "conn=%llu conv=%s code=%s",
+		 (unsigned long long)c->id, c->conv ? c->conv->public_id : "-",
+		 wire_error_code(code));
+	conn_send(ch, c, wire_error(code, message, in_reply_to), MF_ERROR);
+}
+
+/* Sends one committed content frame to c unless it already has it. */
+static void deliver(struct chat *ch, struct chat_conn *c, const char *body, size_t len,
+		    int64_t seq, enum metrics_frame kind)
+{
+	size_t out_len;
+	char *frame;
+
+	if (!c || seq <= c->delivered_seq)
+		return;
+	frame = wire_with_seq(body, len, seq, &out_len);
+	conn_send_len(ch, c, frame, out_len, kind);
+	c->delivered_seq = seq;
+}
+
+static int conn_writable(struct chat *ch, struct chat_conn *c)
+{
+	size_t len;
+	unsigned char *p = outbox_peek(&c->ob, &len);
+
+	if (p) {
+		if (lws_write(c->wsi, p, len, LWS_WRITE_TEXT) < (int)len)
+			return -1;
+		outbox_pop(&c->ob);
+		if ((c->pause & PAUSE_OUTBOX) && c->ob.bytes < OUTBOX_LOW)
+			set_pause(c, PAUSE_OUTBOX, 0);
+		if (c->ob.head || c->close_code)
+			lws_callback_on_writable(c->wsi);
+		return 0;
+	}
+	(void)ch;
+	if (c->close_code) {
+		lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
+				 (unsigned char *)c->close_reason, strlen(c->close_reason));
+		return -1;
+	}
+	return 0;
+}
+
+/* ===== conversations ===== */
+
+static void release(struct chat *ch, struct conversation *conv)
+{
+	conversation_release_if_idle(&ch->convs, conv);
+}
+
+static void handle_frame(struct chat *ch, struct chat_conn *c, const char *buf, size_t len);
+
+/* Attaches c to conv, sends welcome and the replay, and starts reading. */
+static void attach(struct chat *ch, struct chat_conn *c, struct conversation *conv, int resumed,
+		   const struct store_job *replay)
+{
+	const struct config *cfg = &ch->d->cfg;
+	struct wire_limits lim = {cfg->chat.max_text_bytes, cfg->chat.max_frame_bytes,
+				  cfg->chat.rate_per_sec, cfg->chat.rate_burst};
+
+	if (conv->conn_id && conv->conn_id != c->id) {
+		struct chat_conn *old = conn_find(ch, conv->conn_id);
+		if (old) {
+			old->conv = NULL;
+			conn_close(old, CLOSE_RESUMED_ELSEWHERE, "resumed elsewhere");
+		}
+	}
+	conv->conn_id = c->id;
+	c->conv = conv;
+	c->state = CS_READY;
+	conn_send(ch, c, wire_welcome(conv->public_id, c->token, resumed, conv->last_seq, &lim),
+		  MF_WELCOME);
+	sodium_memzero(c->token, sizeof(c->token));
+	if (replay)
+		for (size_t i = 0; i < replay->n_events; i++)
+			deliver(ch, c, replay->events[i].body, replay->events[i].body_len,
+				replay->events[i].seq, MF_MESSAGE);
+	c->delivered_seq = conv->last_seq;
+	log_info(&ch->d->log, "conversation_attached", "conn=%llu conv=%s resumed=%d last_seq=%lld",
+		 (unsigned long long)c->id, conv->public_id, resumed, (long long)conv->last_seq);
+
+	/* frames that arrived while the hello was in flight, in order */
+	for (size_t i = 0; i < c->n_held; i++) {
+		if (c->state == CS_READY)
+			handle_frame(ch, c, c->held[i].data, c->held[i].len);
+		free(c->held[i].data);
+	}
+	c->n_held = 0;
+	set_pause(c, PAUSE_HELLO, 0);
+}
+
+static void on_create_done(struct store_job *job, void *ud);
+
+/* Starts a new conversation for c; takes ownership of lang, name, email. */
+static void start_new(struct chat *ch, struct chat_conn *c, char *lang, char *name, char *email)
+{
+	struct store_job *job = store_job_new(STORE_CREATE);
+
+	job->lang = lang;
+	job->name = name;
+	job->email = email;
+	if (token_conversation_id(job->public_id) || token_new(c->token, job->token_hash)) {
+		log_error(&ch->d->log, "no_randomness", "conn=%llu", (unsigned long long)c->id);
+		store_job_free(job);
+		conn_error(ch, c, WIRE_ERR_STORE_UNAVAILABLE, "cannot start a conversation now", NULL);
+		conn_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "no randomness");
+		return;
+	}
+	job->conn_id = c->id;
+	job->now_ms = clock_wall_ms();
+	store_submit(ch->d->store, job, on_create_done, ch);
+}
+
+static void on_create_done(struct store_job *job, void *ud)
+{
+	struct chat *ch = ud;
+	struct chat_conn *c = conn_find(ch, job->conn_id);
+	struct conversation *conv;
+
+	if (!c || c->state != CS_GREETING) {
+		store_job_free(job);
+		return;
+	}
+	if (job->status != STORE_OK) {
+		conn_error(ch, c, WIRE_ERR_STORE_UNAVAILABLE,
+			   "could not start a conversation; please reconnect", NULL);
+		conn_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "store unavailable");
+		store_job_free(job);
+		return;
+	}
+	conv = conversation_add(&ch->convs, job->conv, job->public_id);
+	conversation_set_details(conv, job->lang, job->name, job->email);
+	attach(ch, c, conv, 0, NULL);
+	store_job_free(job);
+}
+
+static void on_resume_done(struct store_job *job, void *ud)
+{
+	struct chat *ch = ud;
+	struct chat_conn *c = conn_find(ch, job->conn_id);
+	struct conversation *conv;
+
+	if (!c || c->state != CS_GREETING) {
+		store_job_free(job);
+		return;
+	}
+	switch (job->status) {
+	case STORE_OK:
+		break;
+	case STORE_NOT_FOUND:
+	case STORE_EXPIRED:
+		conn_error(ch, c,
+			   job->status == STORE_EXPIRED ? WIRE_ERR_RESUME_EXPIRED : WIRE_ERR_RESUME_UNKNOWN,
+			   job->status == STORE_EXPIRED
+				   ? "the conversation expired; a new one is starting"
+				   : "the resume token is not known; a new conversation is starting",
+			   NULL);
+		start_new(ch, c, job->lang, job->name, job->email);
+		job->lang = job->name = job->email = NULL;
+		store_job_free(job);
+		return;
+	default:
+		conn_error(ch, c, WIRE_ERR_STORE_UNAVAILABLE,
+			   "could not resume the conversation; please reconnect", NULL);
+		conn_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "store unavailable");
+		store_job_free(job);
+		return;
+	}
+	conv = conversation_find(&ch->convs, job->conv);
+	if (!conv) {
+		conv = conversation_add(&ch->convs, job->conv, job->public_id);
+		for (size_t i = job->n_recent; i-- > 0;)
+			conversation_recent_add(conv, job->recent[i].client_id, job->recent[i].seq);
+	}
+	if (job->seq > conv->last_seq)
+		conv->last_seq = job->seq;
+	conversation_set_details(conv, job->lang, job->name, job->email);
+	atomic_fetch_add(&ch->d->metrics.resumes_total, 1);
+	attach(ch, c, conv, 1, job);
+	store_job_free(job);
+}
+
+/* ===== frames ===== */
+
+static char *dup_or_null(const char *s)
+{
+	char *r;
+	if (!s)
+		return NULL;
+	r = strdup(s);
+	if (!r)
+		abort();
+	return r;
+}
+
+static void on_hello(struct chat *ch, struct chat_conn *c, const struct wire_in *in)
+{
+	struct store_job *job;
+
+	if (c->state != CS_NEW) {
+		conn_error(ch, c, WIRE_ERR_ALREADY_GREETED, "hello was already received", NULL);
+		return;
+	}
+	c->state = CS_GREETING;
+	set_pause(c, PAUSE_HELLO, 1);
+	if (!in->resume) {
+		start_new(ch, c, dup_or_null(in->lang), dup_or_null(in->name), dup_or_null(in->email));
+		return;
+	}
+	job = store_job_new(STORE_RESUME);
+	if (token_hash_text(in->resume, job->token_hash)) {
+		store_job_free(job);
+		conn_error(ch, c, WIRE_ERR_RESUME_UNKNOWN,
+			   "the resume token is not known; a new conversation is starting", NULL);
+		start_new(ch, c, dup_or_null(in->lang), dup_or_null(in->name), dup_or_null(in->email));
+		return;
+	}
+	snprintf(c->token, sizeof(c->token), "%s", in->resume);
+	job->conn_id = c->id;
+	job->lang = dup_or_null(in->lang);
+	job->name = dup_or_null(in->name);
+	job->email = dup_or_null(in->email);
+	job->now_ms = clock_wall_ms();
+	job->ttl_ms = ch->d->cfg.chat.resume_idle_ttl_sec * 1000;
+	job->after_seq = in->has_last_seq ? in->last_seq : -1;
+	store_submit(ch->d->store, job, on_resume_done, ch);
+}
+
+static void on_append_done(struct store_job *job, void *ud)
+{
+	struct chat *ch = ud;
+	struct conversation *conv = conversation_find(&ch->convs, job->conv);
+	struct conversation_recent *r;
+	struct chat_conn *c;
+	int64_t top;
+
+	if (!conv) { /* cannot happen: pending > 0 keeps it */
+		store_job_free(job);
+		return;
+	}
+	conv->pending--;
+	c = conn_find(ch, conv->conn_id);
+	r = conversation_recent_find(conv, job->client_id);
+	switch (job->status) {
+	case STORE_OK:
+		atomic_fetch_add(&ch->d->metrics.messages_in_total, 1);
+		top = job->seq;
+		for (size_t i = 0; i < job->n_extra; i++)
+			if (job->extra[i].seq > top)
+				top = job->extra[i].seq;
+		if (top > conv->last_seq)
+			conv->last_seq = top;
+		if (c && c->id == job->conn_id) {
+			conn_send(ch, c, wire_ack(job->client_id, job->seq, 0), MF_ACK);
+			for (int i = 0; r && i < r->extra_acks; i++)
+				conn_send(ch, c, wire_ack(job->client_id, job->seq, 1), MF_ACK);
+			if (c->delivered_seq == job->seq - 1)
+				c->delivered_seq = job->seq; /* its sender has it */
+		}
+		if (r) {
+			r->seq = job->seq;
+			r->extra_acks = 0;
+		}
+		if (c) {
+			deliver(ch, c, job->body, job->body_len, job->seq, MF_MESSAGE);
+			for (size_t i = 0; i < job->n_extra; i++)
+				if (job->extra[i].seq)
+					deliver(ch, c, job->extra[i].body, job->extra[i].body_len,
+						job->extra[i].seq, MF_REPLY);
+		}
+		break;
+	case STORE_DUPLICATE:
+		atomic_fetch_add(&ch->d->metrics.duplicates_total, 1);
+		if (r)
+			r->seq = job->seq;
+		if (c && c->id == job->conn_id)
+			conn_send(ch, c, wire_ack(job->client_id, job->seq, 1), MF_ACK);
+		break;
+	default:
+		if (r)
+			r->id[0] = '\0'; /* let the client send it again */
+		if (c && c->id == job->conn_id)
+			conn_error(ch, c,
+				   job->status == STORE_FULL ? WIRE_ERR_CONVERSATION_FULL
+							     : WIRE_ERR_STORE_UNAVAILABLE,
+				   job->status == STORE_FULL
+					   ? "this conversation is full; please start a new one"
+					   : "the message could not be stored; please send it again",
+				   job->client_id);
+		break;
+	}
+	release(ch, conv);
+	store_job_free(job);
+}
+
+static void on_plain_done(struct store_job *job, void *ud)
+{
+	struct chat *ch = ud;
+	struct conversation *conv = conversation_find(&ch->convs, job->conv);
+	if (conv) {
+		conv->pending--;
+		release(ch, conv);
+	}
+	store_job_free(job);
+}
+
+static void on_message(struct chat *ch, struct chat_conn *c, const struct wire_in *in)
+{
+	struct daemon *d = ch->d;
+	struct conversation *conv = c->conv;
+	struct conversation_recent *r;
+	struct pipeline_decision dec;
+	struct store_job *job;
+	int64_t now = clock_wall_ms();
+
+	if (!ratelimit_take(&c->rl, clock_mono_ms())) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "more than %g messages a second; this one was not stored",
+			 d->cfg.chat.rate_per_sec);
+		conn_error(ch, c, WIRE_ERR_RATE_LIMITED, msg, in->id);
+		if (++c->strikes >= d->cfg.chat.abuse_strikes) {
+			log_warn(&d->log, "client_abusive", "conn=%llu ip=%s", (unsigned long long)c->id, c->ip);
+			conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "rate limit abuse");
+		}
+		return;
+	}
+	c->strikes = 0;
+
+	r = conversation_recent_find(conv, in->id);
+	if (r) {
+		atomic_fetch_add(&d->metrics.duplicates_total, r->seq ? 1 : 0);
+		if (r->seq)
+			conn_send(ch, c, wire_ack(in->id, r->seq, 1), MF_ACK);
+		else
+			r->extra_acks++;
+		return;
+	}
+	conversation_recent_add(conv, in->id, 0);
+
+	struct pipeline_input pin = {conv->public_id, conv->lang, conv->name, conv->turn + 1,
+				     in->text, in->text_len};
+	pipeline_run(d->pipeline, &pin, &dec);
+	conv->turn++;
+
+	job = store_job_new(STORE_APPEND);
+	job->conn_id = c->id;
+	job->conv = conv->id;
+	job->now_ms = now;
+	job->max_events = d->cfg.chat.max_events;
+	job->kind = "message";
+	job->client_id = dup_or_null(in->id);
+	job->body = wire_message_body(in->id, in->text, in->text_len, now);
+	job->body_len = strlen(job->body);
+	if (dec.n) {
+		job->extra = calloc(dec.n, sizeof(*job->extra));
+		if (!job->extra)
+			abort();
+		for (size_t i = 0; i < dec.n; i++) {
+			job->extra[i].kind = "reply";
+			job->extra[i].body = wire_reply_body(&dec.replies[i], in->id, now);
+			job->extra[i].body_len = strlen(job->extra[i].body);
+		}
+		job->n_extra = dec.n;
+	}
+	pipeline_decision_clear(&dec);
+	if (d->cfg.chat.bot_typing)
+		conn_send(ch, c, wire_typing("bot", 1), MF_TYPING);
+	conv->pending++;
+	store_submit(d->store, job, on_append_done, ch);
+}
+
+static void on_client_ack(struct chat *ch, struct chat_conn *c, const struct wire_in *in)
+{
+	struct conversation *conv = c->conv;
+	struct store_job *job;
+
+	if (in->seq > conv->last_seq) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "field \"seq\" is %lld but the conversation is at %lld",
+			 (long long)in->seq, (long long)conv->last_seq);
+		conn_error(ch, c, WIRE_ERR_BAD_FIELD, msg, NULL);
+		return;
+	}
+	if (in->seq <= conv->client_seq)
+		return;
+	conv->client_seq = in->seq;
+	job = store_job_new(STORE_CLIENT_ACK);
+	job->conv = conv->id;
+	job->client_seq = in->seq;
+	job->now_ms = clock_wall_ms();
+	conv->pending++;
+	store_submit(ch->d->store, job, on_plain_done, ch);
+}
+
+static void handle_frame(struct chat *ch, struct chat_conn *c, const char *buf, size_t len)
+{
+	struct wire_in in;
+	struct wire_fault f;
+
+	if (c->state == CS_CLOSING)
+		return;
+	if (c->state == CS_GREETING) {
+		/* reading is paused, but lws may hand over what it had buffered */
+		if (c->n_held == HELD_MAX) {
+			conn_error(ch, c, WIRE_ERR_HELLO_REQUIRED, "wait for welcome before sending more", NULL);
+			return;
+		}
+		c->held[c->n_held].data = malloc(len ? len : 1);
+		if (!c->held[c->n_held].data)
+			abort();
+		memcpy(c->held[c->n_held].data, buf, len);
+		c->held[c->n_held++].len = len;
+		return;
+	}
+	if (wire_parse(buf, len, ch->d->cfg.chat.max_text_bytes, &in, &f)) {
+		conn_error(ch, c, f.code, f.message, f.in_reply_to);
+		return;
+	}
+	if (in.type == WIRE_IN_HELLO) {
+		on_hello(ch, c, &in);
+	} else if (c->state != CS_READY) {
+		conn_error(ch, c, WIRE_ERR_HELLO_REQUIRED, "send hello first", in.id);
+	} else if (in.type == WIRE_IN_MESSAGE) {
+		on_message(ch, c, &in);
+	} else if (in.type == WIRE_IN_ACK) {
+		on_client_ack(ch, c, &in);
+	}
+	/* typing is relayed to agents once they exist; nothing to store */
+	wire_in_free(&in);
+}
+
+/* ===== lws ===== */
+
+static void on_established(struct chat *ch, struct lws *wsi, struct chat_pss *pss)
+{
+	const struct config *cfg = &ch->d->cfg;
+	struct chat_conn *c = calloc(1, sizeof(*c));
+	struct ip_count *ipc = NULL;
+
+	if (!c)
+		abort();
+	c->id = ++ch->next_id;
+	c->wsi = wsi;
+	outbox_init(&c->ob, LWS_PRE);
+	ratelimit_init(&c->rl, cfg->chat.rate_per_sec, cfg->chat.rate_burst, clock_mono_ms());
+	lws_get_peer_simple(wsi, c->ip, sizeof(c->ip));
+	HASH_ADD(hh, ch->conns, id, sizeof(c->id), c);
+	pss->c = c;
+	ch->n_conns++;
+	atomic_fetch_add(&ch->d->metrics.conn_chat, 1);
+
+	if (ch->n_conns > cfg->chat.max_connections || ch->d->draining) {
+		atomic_fetch_add(&ch->d->metrics.conn_refused_total, 1);
+		conn_error(ch, c, WIRE_ERR_SERVER_BUSY, "the server is full; try again later", NULL);
+		conn_close(c, CLOSE_TRY_AGAIN_LATER, "server busy");
+		return;
+	}
+	HASH_FIND_STR(ch->ips, c->ip, ipc);
+	if (ipc && ipc->n >= cfg->chat.max_conn_per_ip) {
+		char msg[96];
+		atomic_fetch_add(&ch->d->metrics.conn_refused_total, 1);
+		snprintf(msg, sizeof(msg), "your address already has %d connections open", ipc->n);
+		conn_error(ch, c, WIRE_ERR_TOO_MANY_CONNECTIONS, msg, NULL);
+		conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too many connections");
+		return;
+	}
+	if (!ipc) {
+		ipc = calloc(1, sizeof(*ipc));
+		if (!ipc)
+			abort();
+		snprintf(ipc->ip, sizeof(ipc->ip), "%s", c->ip);
+		HASH_ADD_STR(ch->ips, ip, ipc);
+	}
+	ipc->n++;
+	c->counted = 1;
+	atomic_fetch_add(&ch->d->metrics.conn_chat_total, 1);
+	log_debug(&ch->d->log, "conn_open", "conn=%llu ip=%s", (unsigned long long)c->id, c->ip);
+}
+
+static void conn_free(struct chat *ch, struct chat_conn *c)
+{
+	HASH_DEL(ch->conns, c);
+	ch->n_conns--;
+	outbox_clear(&c->ob);
+	free(c->rx);
+	for (size_t i = 0; i < c->n_held; i++)
+		free(c->held[i].data);
+	sodium_memzero(c->token, sizeof(c->token));
+	free(c);
+}
+
+static void on_closed(struct chat *ch, struct chat_conn *c)
+{
+	if (c->counted) {
+		struct ip_count *ipc = NULL;
+		HASH_FIND_STR(ch->ips, c->ip, ipc);
+		if (ipc && --ipc->n == 0) {
+			HASH_DEL(ch->ips, ipc);
+			free(ipc);
+		}
+	}
+	if (c->conv) {
+		if (c->conv->conn_id == c->id)
+			c->conv->conn_id = 0;
+		release(ch, c->conv);
+	}
+	atomic_fetch_sub(&ch->d->metrics.conn_chat, 1);
+	log_debug(&ch->d->log, "conn_closed", "conn=%llu", (unsigned long long)c->id);
+	c->wsi = NULL;
+	conn_free(ch, c);
+}
+
+static void on_receive(struct chat *ch, struct lws *wsi, struct chat_conn *c, const char *in,
+		       size_t len)
+{
+	size_t max = ch->d->cfg.chat.max_frame_bytes;
+	int first = lws_is_first_fragment(wsi), final = lws_is_final_fragment(wsi);
+
+	if (first) {
+		c->rx_len = 0;
+		c->rx_skip = 0;
+		c->rx_binary = lws_frame_is_binary(wsi);
+	}
+	if (c->rx_skip || c->state == CS_CLOSING)
+		return;
+	if (c->rx_len + len + lws_remaining_packet_payload(wsi) > max) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "a frame may be at most %zu bytes", max);
+		c->rx_skip = 1;
+		conn_error(ch, c, WIRE_ERR_FRAME_TOO_LARGE, msg, NULL);
+		conn_close(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "frame too large");
+		return;
+	}
+	if (c->rx_binary) {
+		if (final)
+			conn_error(ch, c, WIRE_ERR_BINARY_UNSUPPORTED,
+				   "binary frames are not supported; send JSON text frames", NULL);
+		return;
+	}
+	if (first && final) {
+		handle_frame(ch, c, in, len);
+		return;
+	}
+	if (c->rx_len + len > c->rx_cap) {
+		size_t cap = c->rx_cap ? c->rx_cap : 1024;
+		while (cap < c->rx_len + len)
+			cap *= 2;
+		c->rx = realloc(c->rx, cap);
+		if (!c->rx)
+			abort();
+		c->rx_cap = cap;
+	}
+	memcpy(c->rx + c->rx_len, in, len);
+	c->rx_len += len;
+	if (final) {
+		handle_frame(ch, c, c->rx, c->rx_len);
+		free(c->rx); /* idle connections hold no buffer */
+		c->rx = NULL;
+		c->rx_cap = c->rx_len = 0;
+	}
+}
+
+int chat_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		  size_t len)
+{
+	struct chat_pss *pss = user;
+	struct chat *ch;
+
+	switch (reason) {
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		ch = chat_of(wsi);
+		if (ch && ch->d->store)
+			store_dispatch(ch->d->store);
+		return 0;
+	case LWS_CALLBACK_ESTABLISHED:
+		on_established(chat_of(wsi), wsi, pss);
+		return 0;
+	case LWS_CALLBACK_RECEIVE:
+		if (pss && pss->c)
+			on_receive(chat_of(wsi), wsi, pss->c, in, len);
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (pss && pss->c)
+			return conn_writable(chat_of(wsi), pss->c);
+		return 0;
+	case LWS_CALLBACK_CLOSED:
+		if (pss && pss->c) {
+			on_closed(chat_of(wsi), pss->c);
+			pss->c = NULL;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+void chat_pause_all(struct chat *ch)
+{
+	struct chat_conn *c, *tmp;
+	HASH_ITER(hh, ch->conns, c, tmp)
+		set_pause(c, PAUSE_DRAIN, 1);
+}
+
+void chat_close_all(struct chat *ch, int code, const char *reason)
+{
+	struct chat_conn *c, *tmp;
+	HASH_ITER(hh, ch->conns, c, tmp)
+		conn_close(c, code, reason);
+}
+
+void chat_free(struct chat *ch)
+{
+	struct chat_conn *c, *tmp;
+	struct ip_count *ipc, *itmp;
+
+	if (!ch)
+		return;
+	HASH_ITER(hh, ch->conns, c, tmp)
+		conn_free(ch, c);
+	HASH_ITER(hh, ch->ips, ipc, itmp) {
+		HASH_DEL(ch->ips, ipc);
+		free(ipc);
+	}
+	conversations_clear(&ch->convs);
+	free(ch);
+}

@@ -1,0 +1,201 @@
+/* config.c: defaults and the JSON config file. See config.h. */
+#include "config.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->listen, sizeof(cfg->listen), "127.0.0.1");
+	cfg->port = 8080;
+	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "var");
+	snprintf(cfg->content_dir, sizeof(cfg->content_dir), ".");
+	snprintf(cfg->static_dir, sizeof(cfg->static_dir), "contrib/www");
+	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
+	cfg->chat.max_text_bytes = 4096;
+	cfg->chat.max_frame_bytes = 65536;
+	cfg->chat.rate_per_sec = 5;
+	cfg->chat.rate_burst = 10;
+	cfg->chat.abuse_strikes = 20;
+	cfg->chat.max_conn_per_ip = 64;
+	cfg->chat.max_connections = 20000;
+	cfg->chat.resume_idle_ttl_sec = 86400;
+	cfg->chat.max_events = 5000;
+	cfg->chat.outbox_max_bytes = 4u << 20;
+	cfg->chat.bot_typing = 0;
+	cfg->chat.shutdown_grace_ms = 5000;
+	cfg->script.instruction_limit = 1000000;
+	cfg->script.memory_limit_kb = 65536;
+	cfg->store.synchronous_full = 1;
+	cfg->store.batch_max = 1024;
+}
+
+/* One settable key: where it lives in the JSON, its kind and its range. */
+enum kind { K_STR, K_INT, K_I64, K_U64, K_NUM, K_BOOL, K_SIZE };
+struct key {
+	const char *section; /* NULL for top level */
+	const char *name;
+	enum kind kind;
+	size_t off;
+	size_t size;         /* K_STR: buffer size */
+	double min, max;
+};
+
+#define OFF(f) offsetof(struct config, f)
+static const struct key keys[] = {
+	{NULL, "listen", K_STR, OFF(listen), sizeof(((struct config *)0)->listen), 0, 0},
+	{NULL, "port", K_INT, OFF(port), 0, 0, 65535},
+	{NULL, "data_dir", K_STR, OFF(data_dir), CONFIG_PATH_MAX, 0, 0},
+	{NULL, "content_dir", K_STR, OFF(content_dir), CONFIG_PATH_MAX, 0, 0},
+	{NULL, "static_dir", K_STR, OFF(static_dir), CONFIG_PATH_MAX, 0, 0},
+	{NULL, "log_level", K_STR, OFF(log_level), 8, 0, 0},
+	{"chat", "max_text_bytes", K_SIZE, OFF(chat.max_text_bytes), 0, 1, 1 << 20},
+	{"chat", "max_frame_bytes", K_SIZE, OFF(chat.max_frame_bytes), 0, 1024, 16 << 20},
+	{"chat", "rate_per_sec", K_NUM, OFF(chat.rate_per_sec), 0, 0.01, 1e9},
+	{"chat", "rate_burst", K_NUM, OFF(chat.rate_burst), 0, 1, 1e9},
+	{"chat", "abuse_strikes", K_INT, OFF(chat.abuse_strikes), 0, 1, 1e9},
+	{"chat", "max_conn_per_ip", K_INT, OFF(chat.max_conn_per_ip), 0, 1, 1e7},
+	{"chat", "max_connections", K_INT, OFF(chat.max_connections), 0, 1, 1e7},
+	{"chat", "resume_idle_ttl_sec", K_I64, OFF(chat.resume_idle_ttl_sec), 0, 1, 1e9},
+	{"chat", "max_events", K_I64, OFF(chat.max_events), 0, 2, 1e9},
+	{"chat", "outbox_max_bytes", K_SIZE, OFF(chat.outbox_max_bytes), 0, 65536, 1 << 30},
+	{"chat", "bot_typing", K_BOOL, OFF(chat.bot_typing), 0, 0, 0},
+	{"chat", "shutdown_grace_ms", K_INT, OFF(chat.shutdown_grace_ms), 0, 0, 600000},
+	{"script", "instruction_limit", K_U64, OFF(script.instruction_limit), 0, 1000, 1e12},
+	{"script", "memory_limit_kb", K_SIZE, OFF(script.memory_limit_kb), 0, 256, 1 << 22},
+	{"store", "synchronous", K_STR, 0, 0, 0, 0}, /* "full" or "normal" */
+	{"store", "batch_max", K_INT, OFF(store.batch_max), 0, 1, 100000},
+};
+#undef OFF
+
+static const struct key *find_key(const char *section, const char *name)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const struct key *k = &keys[i];
+		if (((section == NULL) == (k->section == NULL)) &&
+		    (!section || strcmp(section, k->section) == 0) &&
+		    strcmp(name, k->name) == 0)
+			return k;
+	}
+	return NULL;
+}
+
+static int is_section(const char *name)
+{
+	return !strcmp(name, "chat") || !strcmp(name, "script") || !strcmp(name, "store");
+}
+
+static int set_key(struct config *cfg, const struct key *k, json_t *v,
+		   const char *path, char *err, size_t errlen)
+{
+	char *base = (char *)cfg;
+	const char *sect = k->section ? k->section : "";
+	const char *dot = k->section ? "." : "";
+
+	if (k->section && !strcmp(k->section, "store") && !strcmp(k->name, "synchronous")) {
+		const char *s = json_string_value(v);
+		if (!s || (strcmp(s, "full") && strcmp(s, "normal"))) {
+			snprintf(err, errlen, "%s: store.synchronous must be \"full\" or \"normal\"", path);
+			return -1;
+		}
+		cfg->store.synchronous_full = !strcmp(s, "full");
+		return 0;
+	}
+	switch (k->kind) {
+	case K_STR: {
+		const char *s = json_string_value(v);
+		if (!s || strlen(s) >= k->size || !s[0]) {
+			snprintf(err, errlen, "%s: %s%s%s must be a non-empty string shorter than %zu bytes",
+				 path, sect, dot, k->name, k->size);
+			return -1;
+		}
+		snprintf(base + k->off, k->size, "%s", s);
+		return 0;
+	}
+	case K_BOOL:
+		if (!json_is_boolean(v)) {
+			snprintf(err, errlen, "%s: %s%s%s must be true or false", path, sect, dot, k->name);
+			return -1;
+		}
+		*(int *)(base + k->off) = json_is_true(v);
+		return 0;
+	default:
+		break;
+	}
+	if (!json_is_number(v) || (k->kind != K_NUM && !json_is_integer(v))) {
+		snprintf(err, errlen, "%s: %s%s%s must be %s", path, sect, dot, k->name,
+			 k->kind == K_NUM ? "a number" : "an integer");
+		return -1;
+	}
+	double d = json_number_value(v);
+	if (d < k->min || d > k->max) {
+		snprintf(err, errlen, "%s: %s%s%s is %g; it must be between %g and %g",
+			 path, sect, dot, k->name, d, k->min, k->max);
+		return -1;
+	}
+	if (k->kind == K_NUM)
+		*(double *)(base + k->off) = d;
+	else if (k->kind == K_SIZE)
+		*(size_t *)(base + k->off) = (size_t)d;
+	else if (k->kind == K_INT)
+		*(int *)(base + k->off) = (int)d;
+	else if (k->kind == K_U64)
+		*(uint64_t *)(base + k->off) = (uint64_t)d;
+	else
+		*(int64_t *)(base + k->off) = (int64_t)d;
+	return 0;
+}
+
+int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	const char *name;
+	json_t *v;
+
+	if (!root) {
+		if (jerr.line > 0)
+			snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+		else
+			snprintf(err, errlen, "%s: %s", path, jerr.text);
+		return -1;
+	}
+	if (!json_is_object(root)) {
+		snprintf(err, errlen, "%s:1: the config must be a JSON object", path);
+		goto err;
+	}
+	json_object_foreach(root, name, v) {
+		if (is_section(name)) {
+			const char *sub;
+			json_t *sv;
+			if (!json_is_object(v)) {
+				snprintf(err, errlen, "%s: \"%s\" must be an object", path, name);
+				goto err;
+			}
+			json_object_foreach(v, sub, sv) {
+				const struct key *k = find_key(name, sub);
+				if (!k) {
+					snprintf(err, errlen, "%s: unknown key \"%s.%s\"", path, name, sub);
+					goto err;
+				}
+				if (set_key(cfg, k, sv, path, err, errlen))
+					goto err;
+			}
+			continue;
+		}
+		const struct key *k = find_key(NULL, name);
+		if (!k) {
+			snprintf(err, errlen, "%s: unknown key \"%s\"", path, name);
+			goto err;
+		}
+		if (set_key(cfg, k, v, path, err, errlen))
+			goto err;
+	}
+	json_decref(root);
+	return 0;
+err:
+	json_decref(root);
+	return -1;
+}

@@ -1,0 +1,55 @@
+/* config.h: the daemon's settings.
+ *
+ * Built-in defaults need no file. A JSON config file (--config) overrides
+ * them, and command-line flags override the file. Every value from outside
+ * is range-checked here; the rest of the daemon trusts struct config. */
+#ifndef SUPPORTD_CONFIG_H
+#define SUPPORTD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_PATH_MAX 1024
+
+struct config {
+	char listen[64];               /* address to bind, e.g. 127.0.0.1 */
+	int port;                      /* 0 picks a free port (logged) */
+	char data_dir[CONFIG_PATH_MAX];    /* holds supportd.db */
+	char content_dir[CONFIG_PATH_MAX]; /* holds lua/, faq/, rules/ */
+	char static_dir[CONFIG_PATH_MAX];  /* static files served at / */
+	char log_level[8];
+
+	struct {
+		size_t max_text_bytes;     /* customer text limit */
+		size_t max_frame_bytes;    /* websocket message limit (close 1009) */
+		double rate_per_sec;       /* token bucket refill */
+		double rate_burst;         /* token bucket size */
+		int abuse_strikes;         /* rate-limited frames in a row before close */
+		int max_conn_per_ip;
+		int max_connections;
+		int64_t resume_idle_ttl_sec;
+		int64_t max_events;        /* content frames per conversation */
+		size_t outbox_max_bytes;   /* queued output before a slow client is cut */
+		int bot_typing;            /* send typing frames for the bot */
+		int shutdown_grace_ms;     /* SIGTERM: time to finish in-flight work */
+	} chat;
+
+	struct {
+		uint64_t instruction_limit; /* Lua instructions per call */
+		size_t memory_limit_kb;     /* Lua VM heap cap */
+	} script;
+
+	struct {
+		int synchronous_full;       /* PRAGMA synchronous=FULL (else NORMAL) */
+		int batch_max;              /* jobs per group commit */
+	} store;
+};
+
+/* Fills *cfg with the built-in defaults. */
+void config_defaults(struct config *cfg);
+
+/* Overrides *cfg from the JSON file at `path`. On error returns -1 and
+ * writes "path:line: reason" into err. Unknown keys are errors. */
+int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen);
+
+#endif

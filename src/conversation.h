@@ -1,0 +1,67 @@
+/* conversation.h: conversations held in memory while someone is on them.
+ *
+ * A conversation is loaded when a connection says hello and freed when no
+ * connection is attached and no store job for it is in flight; the store
+ * has everything, so a later resume loads it again. The registry is keyed
+ * by the store's conversation id. Loop thread only. */
+#ifndef SUPPORTD_CONVERSATION_H
+#define SUPPORTD_CONVERSATION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uthash.h>
+
+#include "token.h"
+#include "wire.h"
+
+#define CONVERSATION_RECENT 16
+
+/* A customer message id seen lately, to answer a resent id at once. */
+struct conversation_recent {
+	char id[WIRE_ID_MAX + 1]; /* "" when the slot is free */
+	int64_t seq;              /* 0 while its store job is in flight */
+	int extra_acks;           /* resends seen while in flight */
+};
+
+struct conversation {
+	int64_t id;               /* the store's id */
+	char public_id[CONVERSATION_ID_LEN + 1];
+	char *lang, *name, *email;/* owned, may be NULL */
+	int64_t last_seq;         /* highest seq committed, as the loop knows it */
+	int64_t client_seq;       /* highest seq the client acknowledged */
+	int64_t turn;             /* customer messages handed to the pipeline */
+	uint64_t conn_id;         /* attached connection, 0 if none */
+	int pending;              /* store jobs in flight for it */
+	struct conversation_recent *recent; /* owned ring, allocated on first use */
+	size_t recent_next;
+	UT_hash_handle hh;
+};
+
+struct conversations {
+	struct conversation *by_id; /* uthash head */
+	long count;
+};
+
+/* Returns the conversation or NULL. Borrowed. */
+struct conversation *conversation_find(struct conversations *cs, int64_t id);
+
+/* Adds a new, unattached conversation. The registry owns it. */
+struct conversation *conversation_add(struct conversations *cs, int64_t id,
+				      const char *public_id);
+
+/* Replaces lang, name and email with copies of the non-NULL arguments. */
+void conversation_set_details(struct conversation *c, const char *lang, const char *name,
+			      const char *email);
+
+/* Frees c if it has no connection and no job in flight. Returns 1 if freed. */
+int conversation_release_if_idle(struct conversations *cs, struct conversation *c);
+
+/* Recent message ids: find one, or record one (evicting the oldest). */
+struct conversation_recent *conversation_recent_find(struct conversation *c, const char *id);
+struct conversation_recent *conversation_recent_add(struct conversation *c, const char *id,
+						    int64_t seq);
+
+/* Frees every conversation. */
+void conversations_clear(struct conversations *cs);
+
+#endif

@@ -1,0 +1,116 @@
+/* metrics.c: Prometheus text exposition, format 0.0.4. See metrics.h. */
+#include "metrics.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Upper bounds of the commit latency buckets, in microseconds. */
+static const uint64_t commit_le_usec[METRICS_COMMIT_BUCKETS] = {
+	100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000};
+
+static const char *frame_names[MF__COUNT] = {
+	"welcome", "ack", "message", "reply", "typing", "error"};
+
+void metrics_init(struct metrics *m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+void metrics_observe_commit(struct metrics *m, uint64_t usec, size_t jobs, int failed)
+{
+	size_t b = 0;
+	while (b < METRICS_COMMIT_BUCKETS && usec > commit_le_usec[b])
+		b++;
+	atomic_fetch_add_explicit(&m->commit_bucket[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->commit_count, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->commit_usec_sum, usec, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->commit_jobs_total, jobs, memory_order_relaxed);
+	if (failed)
+		atomic_fetch_add_explicit(&m->commit_failures_total, 1, memory_order_relaxed);
+}
+
+/* A growable string for the rendering. Aborts on allocation failure. */
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static void bprintf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void bprintf(struct buf *b, const char *fmt, ...)
+{
+	for (;;) {
+		va_list ap;
+		va_start(ap, fmt);
+		int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n >= 0 && (size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return;
+		}
+		b->cap = b->cap * 2 + (size_t)(n > 0 ? n : 0);
+		b->p = realloc(b->p, b->cap);
+		if (!b->p)
+			abort();
+	}
+}
+
+#define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
+
+static void counter(struct buf *b, const char *name, const char *help, unsigned long v)
+{
+	bprintf(b, "# HELP %s %s\n# TYPE %s counter\n%s %lu\n", name, help, name, name, v);
+}
+
+char *metrics_render(const struct metrics *m, long open_conversations, long store_pending)
+{
+	struct buf b = {malloc(4096), 0, 4096};
+	unsigned long cum = 0;
+
+	if (!b.p)
+		abort();
+	bprintf(&b, "# HELP supportd_connections Open websocket connections.\n"
+		    "# TYPE supportd_connections gauge\n"
+		    "supportd_connections{protocol=\"chat\"} %ld\n", (long)LOAD(m->conn_chat));
+	counter(&b, "supportd_connections_total", "Customer connections accepted.", LOAD(m->conn_chat_total));
+	counter(&b, "supportd_connections_refused_total", "Connections refused by a limit or during shutdown.",
+		LOAD(m->conn_refused_total));
+	bprintf(&b, "# HELP supportd_conversations_open Conversations held in memory.\n"
+		    "# TYPE supportd_conversations_open gauge\nsupportd_conversations_open %ld\n",
+		open_conversations);
+	counter(&b, "supportd_messages_in_total", "Customer messages accepted and stored.",
+		LOAD(m->messages_in_total));
+	counter(&b, "supportd_duplicates_total", "Customer messages whose id was already stored.",
+		LOAD(m->duplicates_total));
+	counter(&b, "supportd_resumes_total", "Conversations resumed with a token.", LOAD(m->resumes_total));
+	counter(&b, "supportd_script_errors_total", "Pipeline script calls that failed.",
+		LOAD(m->script_errors_total));
+	bprintf(&b, "# HELP supportd_frames_out_total Frames sent to clients.\n"
+		    "# TYPE supportd_frames_out_total counter\n");
+	for (int i = 0; i < MF__COUNT; i++)
+		bprintf(&b, "supportd_frames_out_total{type=\"%s\"} %lu\n", frame_names[i],
+			LOAD(m->frames_out[i]));
+	bprintf(&b, "# HELP supportd_errors_total Error frames sent, by code.\n"
+		    "# TYPE supportd_errors_total counter\n");
+	for (int i = 0; i < WIRE_ERR__COUNT; i++)
+		bprintf(&b, "supportd_errors_total{code=\"%s\"} %lu\n",
+			wire_error_code((enum wire_error)i), LOAD(m->errors[i]));
+	bprintf(&b, "# HELP supportd_store_pending Store jobs queued or running.\n"
+		    "# TYPE supportd_store_pending gauge\nsupportd_store_pending %ld\n", store_pending);
+	counter(&b, "supportd_store_jobs_total", "Store jobs committed.", LOAD(m->commit_jobs_total));
+	counter(&b, "supportd_store_commit_failures_total", "Group commits that failed.",
+		LOAD(m->commit_failures_total));
+	bprintf(&b, "# HELP supportd_store_commit_seconds Time to run and commit one batch.\n"
+		    "# TYPE supportd_store_commit_seconds histogram\n");
+	for (int i = 0; i < METRICS_COMMIT_BUCKETS; i++) {
+		cum += LOAD(m->commit_bucket[i]);
+		bprintf(&b, "supportd_store_commit_seconds_bucket{le=\"%g\"} %lu\n",
+			(double)commit_le_usec[i] / 1e6, cum);
+	}
+	cum += LOAD(m->commit_bucket[METRICS_COMMIT_BUCKETS]);
+	bprintf(&b, "supportd_store_commit_seconds_bucket{le=\"+Inf\"} %lu\n", cum);
+	bprintf(&b, "supportd_store_commit_seconds_sum %.6f\n", (double)LOAD(m->commit_usec_sum) / 1e6);
+	bprintf(&b, "supportd_store_commit_seconds_count %lu\n", LOAD(m->commit_count));
+	return b.p;
+}

@@ -1,0 +1,48 @@
+/* metrics.h: counters and histograms for /metrics.
+ *
+ * Updated from the event loop and the store thread, so every field is a
+ * C11 atomic; reads for rendering are relaxed snapshots. Error counters are
+ * indexed by enum wire_error, frame counters by enum metrics_frame. */
+#ifndef SUPPORTD_METRICS_H
+#define SUPPORTD_METRICS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+enum metrics_frame {
+	MF_WELCOME, MF_ACK, MF_MESSAGE, MF_REPLY, MF_TYPING, MF_ERROR, MF__COUNT
+};
+
+#define METRICS_COMMIT_BUCKETS 12
+
+struct metrics {
+	atomic_long conn_chat;                 /* open customer connections */
+	atomic_ulong conn_chat_total;          /* accepted since start */
+	atomic_ulong conn_refused_total;       /* refused: limits, draining */
+	atomic_ulong messages_in_total;        /* customer messages stored */
+	atomic_ulong duplicates_total;         /* duplicate message ids */
+	atomic_ulong frames_out[MF__COUNT];
+	atomic_ulong errors[WIRE_ERR__COUNT];
+	atomic_ulong script_errors_total;
+	atomic_ulong resumes_total;
+	atomic_ulong commit_bucket[METRICS_COMMIT_BUCKETS + 1]; /* last is +Inf */
+	atomic_ulong commit_count;
+	atomic_ulong commit_usec_sum;
+	atomic_ulong commit_jobs_total;
+	atomic_ulong commit_failures_total;
+};
+
+void metrics_init(struct metrics *m);
+
+/* Records one group commit of `jobs` jobs that took `usec`. Thread-safe. */
+void metrics_observe_commit(struct metrics *m, uint64_t usec, size_t jobs, int failed);
+
+/* Renders the Prometheus text exposition. Returns a new malloc'd string
+ * (caller frees); `open_conversations` and `store_pending` are sampled by
+ * the caller. */
+char *metrics_render(const struct metrics *m, long open_conversations, long store_pending);
+
+#endif

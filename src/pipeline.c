@@ -1,0 +1,91 @@
+/* pipeline.c: one message in, the bot's decision out. See pipeline.h. */
+#include "pipeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pipeline {
+	script *sc;             /* owned */
+	const logger *lg;       /* borrowed */
+	struct metrics *m;      /* borrowed */
+};
+
+/* Said when the script fails. Translation catalogs replace this table when
+ * they arrive; until then these three languages are built in. */
+static const struct {
+	const char *lang, *text;
+} apologies[] = {
+	{"pt", "Desculpe, algo correu mal do nosso lado. Pode tentar de novo daqui a pouco?"},
+	{"pl", "Przepraszamy, coś poszło nie tak po naszej stronie. Spróbuj ponownie za chwilę."},
+	{"en", "Sorry, something went wrong on our side. Could you try again in a moment?"},
+};
+
+static const char *apology_for(const char *lang)
+{
+	size_t n = sizeof(apologies) / sizeof(apologies[0]);
+	if (lang)
+		for (size_t i = 0; i < n; i++)
+			if (!strncmp(lang, apologies[i].lang, 2))
+				return apologies[i].text;
+	return apologies[n - 1].text;
+}
+
+pipeline *pipeline_open(const char *content_dir, const struct script_limits *lim,
+			const logger *lg, struct metrics *m, char *err, size_t errlen)
+{
+	char path[1200];
+	pipeline *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		abort();
+	snprintf(path, sizeof(path), "%s/lua/pipeline.lua", content_dir);
+	p->sc = script_open(path, lim, lg, err, errlen);
+	if (!p->sc) {
+		free(p);
+		return NULL;
+	}
+	p->lg = lg;
+	p->m = m;
+	return p;
+}
+
+void pipeline_close(pipeline *p)
+{
+	if (!p)
+		return;
+	script_close(p->sc);
+	free(p);
+}
+
+void pipeline_run(pipeline *p, const struct pipeline_input *in, struct pipeline_decision *out)
+{
+	struct script_conversation conv = {in->conversation, in->lang, in->name, in->turn};
+	char err[1024], q[1100];
+
+	memset(out, 0, sizeof(*out));
+	if (script_on_message(p->sc, &conv, in->text, in->text_len, &out->replies, &out->n, err,
+			      sizeof(err)) == 0)
+		return;
+
+	atomic_fetch_add(&p->m->script_errors_total, 1);
+	log_error(p->lg, "script_error", "conv=%s reason=%s", in->conversation,
+		  log_quote(err, q, sizeof(q)));
+	out->failed = 1;
+	out->replies = calloc(1, sizeof(*out->replies));
+	if (!out->replies)
+		abort();
+	out->n = 1;
+	out->replies[0].text = strdup(apology_for(in->lang));
+	out->replies[0].source = strdup("error");
+	if (!out->replies[0].text || !out->replies[0].source)
+		abort();
+}
+
+void pipeline_decision_clear(struct pipeline_decision *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		wire_reply_clear(&d->replies[i]);
+	free(d->replies);
+	memset(d, 0, sizeof(*d));
+}

@@ -1,0 +1,441 @@
+/* script.c: sandboxed Lua 5.4 host. See script.h. */
+#include "script.h"
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HOOK_EVERY 1000          /* instructions between budget checks */
+#define SCRIPT_FILE_MAX (1 << 20)
+
+struct script {
+	lua_State *L;
+	const logger *lg;            /* borrowed */
+	struct script_limits lim;
+	size_t used;                 /* bytes held by the VM */
+	int64_t budget;              /* instructions left in this call */
+	int env_ref;                 /* registry ref of the sandbox table */
+	int fn_ref;                  /* registry ref of on_message */
+	char path[256];
+};
+
+/* ===== budgets ===== */
+
+/* The allocator refuses growth past the cap; Lua turns that into a memory
+ * error for the running call. Frees always succeed. */
+static void *cap_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	script *sc = ud;
+	size_t old = ptr ? osize : 0;
+
+	if (nsize == 0) {
+		free(ptr);
+		sc->used -= old;
+		return NULL;
+	}
+	if (nsize > old && sc->used + (nsize - old) > sc->lim.memory_bytes)
+		return NULL;
+	void *p = realloc(ptr, nsize);
+	if (p)
+		sc->used = sc->used - old + nsize;
+	return p;
+}
+
+/* An error outside any pcall: only possible while building the sandbox,
+ * which runs protected anyway; report and let Lua abort. */
+static int on_panic(lua_State *L)
+{
+	const char *msg = lua_tostring(L, -1);
+	log_error(NULL, "lua_panic", "msg=\"%s\"", msg ? msg : "?");
+	return 0;
+}
+
+static script *from_state(lua_State *L)
+{
+	return *(script **)lua_getextraspace(L);
+}
+
+/* Count hook. Once the budget is spent it fires on every instruction, so a
+ * pcall in the script that catches the error hits it again at once. */
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+	script *sc = from_state(L);
+	(void)ar;
+	sc->budget -= HOOK_EVERY;
+	if (sc->budget <= 0) {
+		lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+		luaL_error(L, "instruction budget of %I exceeded", (lua_Integer)sc->lim.instructions);
+	}
+}
+
+static void arm_budget(script *sc)
+{
+	sc->budget = (int64_t)sc->lim.instructions;
+	lua_sethook(sc->L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
+}
+
+static int traceback(lua_State *L)
+{
+	const char *msg = lua_tostring(L, 1);
+	if (!msg)
+		msg = luaL_typename(L, 1);
+	luaL_traceback(L, L, msg, 1);
+	return 1;
+}
+
+/* Calls the function below nargs arguments on the stack, with the budget
+ * armed and a traceback handler. Leaves nres results, or returns -1 with
+ * the message in err. */
+static int guarded_call(script *sc, int nargs, int nres, char *err, size_t errlen)
+{
+	lua_State *L = sc->L;
+	int base = lua_gettop(L) - nargs;
+	int rc;
+
+	lua_pushcfunction(L, traceback);
+	lua_insert(L, base);
+	arm_budget(sc);
+	rc = lua_pcall(L, nargs, nres, base);
+	lua_sethook(L, NULL, 0, 0);
+	lua_remove(L, base);
+	if (rc != LUA_OK) {
+		const char *msg = lua_tostring(L, -1);
+		snprintf(err, errlen, "%s", rc == LUA_ERRMEM ? "memory limit exceeded"
+							    : (msg ? msg : "error object is not a string"));
+		lua_pop(L, 1);
+		lua_gc(L, LUA_GCCOLLECT);
+		return -1;
+	}
+	return 0;
+}
+
+/* ===== the sandbox ===== */
+
+static int sandbox_print(lua_State *L)
+{
+	script *sc = from_state(L);
+	char buf[512], q[600];
+	size_t o = 0;
+	int n = lua_gettop(L);
+
+	for (int i = 1; i <= n && o < sizeof(buf) - 1; i++) {
+		size_t l;
+		const char *s = luaL_tolstring(L, i, &l);
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s", i > 1 ? "\t" : "", s);
+		lua_pop(L, 1);
+	}
+	log_debug(sc->lg, "script_print", "script=%s text=%s", sc->path, log_quote(buf, q, sizeof(q)));
+	return 0;
+}
+
+static const char *const base_allowed[] = {
+	"assert", "error", "ipairs", "next", "pairs", "pcall", "xpcall", "select",
+	"tonumber", "tostring", "type", "rawequal", "rawget", "rawset", "rawlen",
+	"setmetatable", "getmetatable", NULL};
+
+static const luaL_Reg libs[] = {
+	{LUA_GNAME, luaopen_base},
+	{LUA_STRLIBNAME, luaopen_string},
+	{LUA_TABLIBNAME, luaopen_table},
+	{LUA_MATHLIBNAME, luaopen_math},
+	{LUA_UTF8LIBNAME, luaopen_utf8},
+	{LUA_COLIBNAME, luaopen_coroutine},
+	{NULL, NULL}};
+
+/* Builds the environment scripts run in and leaves it on the stack. Only
+ * the libraries above are opened at all; io, os, debug and package never
+ * exist in this VM. */
+static void push_sandbox(lua_State *L)
+{
+	for (const luaL_Reg *l = libs; l->name; l++) {
+		luaL_requiref(L, l->name, l->func, 1);
+		lua_pop(L, 1);
+	}
+	/* string.dump would hand out bytecode; strings share this table as
+	 * their metatable's __index, so remove it at the source */
+	lua_getglobal(L, LUA_STRLIBNAME);
+	lua_pushnil(L);
+	lua_setfield(L, -2, "dump");
+	lua_pop(L, 1);
+
+	lua_newtable(L);
+	lua_pushglobaltable(L);
+	for (const char *const *n = base_allowed; *n; n++) {
+		lua_getfield(L, -1, *n);
+		lua_setfield(L, -3, *n);
+	}
+	lua_pop(L, 1);
+	for (const luaL_Reg *l = libs + 1; l->name; l++) {
+		lua_getglobal(L, l->name);
+		lua_setfield(L, -2, l->name);
+	}
+	lua_pushcfunction(L, sandbox_print);
+	lua_setfield(L, -2, "print");
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -2, "_G");
+}
+
+static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot open", path);
+		return NULL;
+	}
+	buf = malloc(SCRIPT_FILE_MAX + 1);
+	if (!buf)
+		abort();
+	*len = fread(buf, 1, SCRIPT_FILE_MAX + 1, f);
+	fclose(f);
+	if (*len > SCRIPT_FILE_MAX) {
+		snprintf(err, errlen, "%s: larger than %d bytes", path, SCRIPT_FILE_MAX);
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+script *script_open(const char *path, const struct script_limits *lim, const logger *lg,
+		    char *err, size_t errlen)
+{
+	script *sc = calloc(1, sizeof(*sc));
+	char chunkname[300];
+	size_t len = 0;
+	char *src = NULL;
+
+	if (!sc)
+		abort();
+	sc->lg = lg;
+	sc->lim = *lim;
+	sc->env_ref = sc->fn_ref = LUA_NOREF;
+	snprintf(sc->path, sizeof(sc->path), "%s", path);
+	sc->L = lua_newstate(cap_alloc, sc);
+	if (!sc->L) {
+		snprintf(err, errlen, "%s: cannot create a Lua state within the memory limit", path);
+		goto err;
+	}
+	*(script **)lua_getextraspace(sc->L) = sc;
+	lua_atpanic(sc->L, on_panic);
+	push_sandbox(sc->L);
+	sc->env_ref = luaL_ref(sc->L, LUA_REGISTRYINDEX);
+
+	src = read_file(path, &len, err, errlen);
+	if (!src)
+		goto err;
+	snprintf(chunkname, sizeof(chunkname), "@%s", path);
+	if (luaL_loadbufferx(sc->L, src, len, chunkname, "t") != LUA_OK) {
+		snprintf(err, errlen, "%s", lua_tostring(sc->L, -1));
+		goto err;
+	}
+	free(src);
+	src = NULL;
+	lua_rawgeti(sc->L, LUA_REGISTRYINDEX, sc->env_ref);
+	lua_setupvalue(sc->L, -2, 1); /* the chunk's _ENV */
+	if (guarded_call(sc, 0, 0, err, errlen))
+		goto err;
+	lua_rawgeti(sc->L, LUA_REGISTRYINDEX, sc->env_ref);
+	lua_getfield(sc->L, -1, "on_message");
+	if (!lua_isfunction(sc->L, -1)) {
+		snprintf(err, errlen, "%s: does not define a function on_message(conversation, text)", path);
+		goto err;
+	}
+	sc->fn_ref = luaL_ref(sc->L, LUA_REGISTRYINDEX);
+	lua_pop(sc->L, 1);
+	return sc;
+err:
+	free(src);
+	script_close(sc);
+	return NULL;
+}
+
+void script_close(script *sc)
+{
+	if (!sc)
+		return;
+	if (sc->L)
+		lua_close(sc->L);
+	free(sc);
+}
+
+size_t script_memory(const script *sc)
+{
+	return sc->used;
+}
+
+/* ===== results ===== */
+
+static char *dup_checked(lua_State *L, int idx, size_t max, const char *what, char *err,
+			 size_t errlen)
+{
+	size_t len;
+	const char *s;
+	char *r;
+
+	if (lua_type(L, idx) != LUA_TSTRING) {
+		snprintf(err, errlen, "on_message: %s must be a string", what);
+		return NULL;
+	}
+	s = lua_tolstring(L, idx, &len);
+	if (len == 0 || len > max || strlen(s) != len || !wire_utf8_valid(s, len)) {
+		snprintf(err, errlen, "on_message: %s must be 1 to %zu bytes of UTF-8 text", what, max);
+		return NULL;
+	}
+	r = strdup(s);
+	if (!r)
+		abort();
+	return r;
+}
+
+/* Reads the reply table or string at idx into *r. 0 or -1 (err set). */
+static int read_reply(lua_State *L, int idx, struct wire_reply *r, char *err, size_t errlen)
+{
+	idx = lua_absindex(L, idx);
+	if (lua_type(L, idx) == LUA_TSTRING) {
+		r->text = dup_checked(L, idx, SCRIPT_MAX_TEXT, "the reply", err, errlen);
+		if (!r->text)
+			return -1;
+		r->source = strdup("pipeline");
+		if (!r->source)
+			abort();
+		return 0;
+	}
+	if (!lua_istable(L, idx)) {
+		snprintf(err, errlen, "on_message: a reply must be a string or a table, not %s",
+			 luaL_typename(L, idx));
+		return -1;
+	}
+	lua_getfield(L, idx, "text");
+	r->text = dup_checked(L, -1, SCRIPT_MAX_TEXT, "reply.text", err, errlen);
+	lua_pop(L, 1);
+	if (!r->text)
+		return -1;
+	lua_getfield(L, idx, "source");
+	if (lua_isnil(L, -1))
+		r->source = strdup("pipeline");
+	else
+		r->source = dup_checked(L, -1, 64, "reply.source", err, errlen);
+	lua_pop(L, 1);
+	if (!r->source)
+		return -1;
+	lua_getfield(L, idx, "confidence");
+	if (!lua_isnil(L, -1)) {
+		int isnum;
+		double c = lua_tonumberx(L, -1, &isnum);
+		if (!isnum || !(c >= 0.0 && c <= 1.0)) {
+			lua_pop(L, 1);
+			snprintf(err, errlen, "on_message: reply.confidence must be a number from 0 to 1");
+			return -1;
+		}
+		r->has_confidence = 1;
+		r->confidence = c;
+	}
+	lua_pop(L, 1);
+	lua_getfield(L, idx, "choices");
+	if (!lua_isnil(L, -1)) {
+		size_t n;
+		if (!lua_istable(L, -1) || (n = lua_rawlen(L, -1)) > SCRIPT_MAX_CHOICES) {
+			lua_pop(L, 1);
+			snprintf(err, errlen, "on_message: reply.choices must be a list of at most %d choices",
+				 SCRIPT_MAX_CHOICES);
+			return -1;
+		}
+		r->choices = calloc(n ? n : 1, sizeof(*r->choices));
+		if (!r->choices)
+			abort();
+		for (size_t i = 1; i <= n; i++) {
+			struct wire_choice *c = &r->choices[r->n_choices++];
+			lua_rawgeti(L, -1, (lua_Integer)i);
+			if (!lua_istable(L, -1)) {
+				lua_pop(L, 2);
+				snprintf(err, errlen, "on_message: choice %zu must be a table {id=, label=}", i);
+				return -1;
+			}
+			lua_getfield(L, -1, "id");
+			c->id = dup_checked(L, -1, 64, "choice.id", err, errlen);
+			lua_pop(L, 1);
+			lua_getfield(L, -1, "label");
+			c->label = c->id ? dup_checked(L, -1, 200, "choice.label", err, errlen) : NULL;
+			lua_pop(L, 2);
+			if (!c->id || !c->label) {
+				lua_pop(L, 1);
+				return -1;
+			}
+		}
+	}
+	lua_pop(L, 1);
+	return 0;
+}
+
+int script_on_message(script *sc, const struct script_conversation *conv, const char *text,
+		      size_t text_len, struct wire_reply **replies, size_t *n, char *err,
+		      size_t errlen)
+{
+	lua_State *L = sc->L;
+	int top = lua_gettop(L);
+	struct wire_reply *out = NULL;
+	size_t count = 0;
+
+	*replies = NULL;
+	*n = 0;
+	if (!lua_checkstack(L, 8)) {
+		snprintf(err, errlen, "Lua stack exhausted");
+		return -1;
+	}
+	lua_rawgeti(L, LUA_REGISTRYINDEX, sc->fn_ref);
+	lua_createtable(L, 0, 4);
+	lua_pushstring(L, conv->id);
+	lua_setfield(L, -2, "id");
+	if (conv->lang) {
+		lua_pushstring(L, conv->lang);
+		lua_setfield(L, -2, "lang");
+	}
+	if (conv->name) {
+		lua_pushstring(L, conv->name);
+		lua_setfield(L, -2, "name");
+	}
+	lua_pushinteger(L, (lua_Integer)conv->turn);
+	lua_setfield(L, -2, "turn");
+	lua_pushlstring(L, text, text_len);
+	if (guarded_call(sc, 2, 1, err, errlen)) {
+		lua_settop(L, top);
+		return -1;
+	}
+
+	/* nil, a reply, or a list of replies */
+	if (!lua_isnil(L, -1)) {
+		int list = lua_istable(L, -1) && lua_rawlen(L, -1) > 0;
+		size_t want = list ? lua_rawlen(L, -1) : 1;
+		if (want > SCRIPT_MAX_REPLIES) {
+			snprintf(err, errlen, "on_message: at most %d replies", SCRIPT_MAX_REPLIES);
+			goto err;
+		}
+		out = calloc(want, sizeof(*out));
+		if (!out)
+			abort();
+		for (size_t i = 0; i < want; i++) {
+			if (list)
+				lua_rawgeti(L, -1, (lua_Integer)(i + 1));
+			else
+				lua_pushvalue(L, -1);
+			int rc = read_reply(L, -1, &out[count++], err, errlen);
+			lua_pop(L, 1);
+			if (rc)
+				goto err;
+		}
+	}
+	lua_settop(L, top);
+	*replies = out;
+	*n = count;
+	return 0;
+err:
+	for (size_t i = 0; i < count; i++)
+		wire_reply_clear(&out[i]);
+	free(out);
+	lua_settop(L, top);
+	return -1;
+}

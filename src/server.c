@@ -1,0 +1,273 @@
+/* server.c: the libwebsockets context and the HTTP side. See server.h. */
+#include "server.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "chat.h"
+#include "clock.h"
+#include "daemon.h"
+
+#define SIGNAL_PROTOCOL "supportd-signal"
+
+/* An HTTP response being written: LWS_PRE spare bytes, then the body. */
+struct http_pss {
+	unsigned char *buf;
+	size_t len;
+};
+
+/* 1 if the comma-separated header value `list` names `want`. */
+static int list_has(const char *list, const char *want)
+{
+	size_t wl = strlen(want);
+	const char *p = list;
+
+	while (*p) {
+		while (*p == ' ' || *p == ',' || *p == '\t')
+			p++;
+		const char *e = p;
+		while (*e && *e != ',' && *e != ' ' && *e != '\t')
+			e++;
+		if ((size_t)(e - p) == wl && !strncmp(p, want, wl))
+			return 1;
+		p = e;
+	}
+	return 0;
+}
+
+static int refuse(struct lws *wsi, unsigned code, const char *why)
+{
+	lws_return_http_status(wsi, code, why);
+	return 1;
+}
+
+/* Decides whether an upgrade request may go on: the path picks the
+ * subprotocol it must ask for. */
+static int confirm_upgrade(struct daemon *d, struct lws *wsi)
+{
+	char uri[128], proto[256] = "";
+	const char *want;
+
+	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0)
+		return refuse(wsi, HTTP_STATUS_BAD_REQUEST, "bad request");
+	if (!strcmp(uri, "/chat"))
+		want = CHAT_PROTOCOL;
+	else if (!strcmp(uri, "/agent"))
+		want = AGENT_PROTOCOL;
+	else
+		return refuse(wsi, HTTP_STATUS_NOT_FOUND, "no websocket endpoint at this path");
+	if (d->draining)
+		return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "shutting down");
+	if (lws_hdr_copy(wsi, proto, sizeof(proto), WSI_TOKEN_PROTOCOL) < 0 || !list_has(proto, want)) {
+		atomic_fetch_add(&d->metrics.conn_refused_total, 1);
+		log_info(&d->log, "upgrade_refused", "path=%s reason=wrong_subprotocol", uri);
+		return refuse(wsi, HTTP_STATUS_BAD_REQUEST,
+			      !strcmp(want, CHAT_PROTOCOL)
+				      ? "wrong_subprotocol: /chat requires Sec-WebSocket-Protocol supportd.chat.v1"
+				      : "wrong_subprotocol: /agent requires Sec-WebSocket-Protocol supportd.agent.v1");
+	}
+	return 0;
+}
+
+static char *healthz_body(struct daemon *d, unsigned *status)
+{
+	int ok = store_healthy(d->store);
+	json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:{s:b, s:I}}", "status",
+			      ok ? "ok" : "degraded", "version", SUPPORTD_VERSION, "uptime_s",
+			      (json_int_t)((clock_mono_ms() - d->started_ms) / 1000), "connections",
+			      (json_int_t)chat_connections(d->chat), "conversations_open",
+			      (json_int_t)chat_conversations(d->chat), "store", "ok", ok, "pending",
+			      (json_int_t)store_pending(d->store));
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!s)
+		abort();
+	*status = ok ? HTTP_STATUS_OK : HTTP_STATUS_SERVICE_UNAVAILABLE;
+	return s;
+}
+
+/* Starts a dynamic response: headers now, body when writable. Takes
+ * ownership of body. */
+static int respond(struct lws *wsi, struct http_pss *pss, unsigned status, const char *ctype,
+		   char *body)
+{
+	unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start,
+					  *end = hdr + sizeof(hdr) - 1;
+	size_t len = strlen(body);
+
+	pss->buf = malloc(LWS_PRE + len);
+	if (!pss->buf)
+		abort();
+	memcpy(pss->buf + LWS_PRE, body, len);
+	pss->len = len;
+	free(body);
+	if (lws_add_http_common_headers(wsi, status, ctype, len, &p, end) ||
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+					 (const unsigned char *)"no-store", 8, &p, end) ||
+	    lws_finalize_write_http_header(wsi, start, &p, end))
+		return 1;
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+			 size_t len)
+{
+	struct http_pss *pss = user;
+	struct daemon *d = lws_context_user(lws_get_context(wsi));
+	char uri[64];
+
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		return d->draining ? 1 : 0;
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return confirm_upgrade(d, wsi);
+	case LWS_CALLBACK_HTTP: {
+		unsigned status;
+		if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0)
+			return refuse(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, "only GET is served here") ? -1 : 0;
+		if (!strcmp(uri, "/healthz")) {
+			char *body = healthz_body(d, &status);
+			return respond(wsi, pss, status, "application/json", body);
+		}
+		if (!strcmp(uri, "/metrics"))
+			return respond(wsi, pss, HTTP_STATUS_OK, "text/plain; version=0.0.4; charset=utf-8",
+				       metrics_render(&d->metrics, chat_conversations(d->chat),
+						      store_pending(d->store)));
+		lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	}
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (!pss || !pss->buf)
+			break;
+		{
+			int n = lws_write(wsi, pss->buf + LWS_PRE, pss->len, LWS_WRITE_HTTP_FINAL);
+			free(pss->buf);
+			pss->buf = NULL;
+			if (n < (int)pss->len)
+				return -1;
+		}
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (pss) {
+			free(pss->buf);
+			pss->buf = NULL;
+		}
+		break;
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+/* chat.c keeps only a pointer in lws's per-session storage */
+static const struct lws_protocols protocols[] = {
+	{"http", http_callback, sizeof(struct http_pss), 0, 0, NULL, 0},
+	{CHAT_PROTOCOL, chat_callback, sizeof(void *), 1024, 0, NULL, 0},
+	{AGENT_PROTOCOL, agent_callback, AGENT_PSS_SIZE, 1024, 0, NULL, 0},
+	{SIGNAL_PROTOCOL, daemon_signal_callback, 0, 0, 0, NULL, 0},
+	{NULL, NULL, 0, 0, 0, NULL, 0}};
+
+static const struct lws_http_mount mount_metrics = {
+	.mountpoint = "/metrics", .protocol = "http", .origin_protocol = LWSMPRO_CALLBACK,
+	.mountpoint_len = 8};
+static const struct lws_http_mount mount_healthz = {
+	.mount_next = &mount_metrics, .mountpoint = "/healthz", .protocol = "http",
+	.origin_protocol = LWSMPRO_CALLBACK, .mountpoint_len = 8};
+
+/* Routes lws's own warnings and errors into our log format. */
+static void lws_log_emit(int level, const char *line)
+{
+	char q[600];
+	char copy[512];
+	size_t n;
+
+	snprintf(copy, sizeof(copy), "%s", line);
+	n = strlen(copy);
+	while (n && (copy[n - 1] == '\n' || copy[n - 1] == '\r'))
+		copy[--n] = '\0';
+	log_line(NULL, level == LLL_ERR ? LOG_ERROR : LOG_WARN, "lws", "msg=%s",
+		 log_quote(copy, q, sizeof(q)));
+}
+
+struct server_state {
+	struct lws_http_mount root;
+	char static_dir[PATH_MAX];
+};
+
+int server_start(struct daemon *d, char *err, size_t errlen)
+{
+	struct lws_context_creation_info info;
+	static const int lws_levels = LLL_ERR | LLL_WARN;
+	struct server_state *ss = calloc(1, sizeof(*ss));
+	lws_sock_file_fd_type fd;
+
+	if (!ss)
+		abort();
+	d->server_state = ss;
+	if (!realpath(d->cfg.static_dir, ss->static_dir)) {
+		snprintf(err, errlen, "static directory %s: not found", d->cfg.static_dir);
+		return -1;
+	}
+	ss->root.mount_next = &mount_healthz;
+	ss->root.mountpoint = "/";
+	ss->root.mountpoint_len = 1;
+	ss->root.origin = ss->static_dir;
+	ss->root.def = "index.html";
+	ss->root.origin_protocol = LWSMPRO_FILE;
+
+	lws_set_log_level(lws_levels, lws_log_emit);
+	memset(&info, 0, sizeof(info));
+	info.port = d->cfg.port; /* 0: the kernel picks a free port */
+	info.iface = d->cfg.listen;
+	info.protocols = protocols;
+	info.mounts = &ss->root;
+	info.user = d;
+	info.vhost_name = "supportd";
+	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	if (!strchr(d->cfg.listen, ':'))
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	info.fd_limit_per_thread = (unsigned)d->cfg.chat.max_connections + 256;
+	info.timeout_secs = 10;
+	d->lws = lws_create_context(&info);
+	if (!d->lws) {
+		snprintf(err, errlen, "cannot create the libwebsockets context");
+		return -1;
+	}
+	d->vhost = lws_create_vhost(d->lws, &info);
+	if (!d->vhost) {
+		snprintf(err, errlen, "cannot listen on %s port %d", d->cfg.listen, d->cfg.port);
+		return -1;
+	}
+	fd.filefd = d->signal_fd;
+	if (!lws_adopt_descriptor_vhost(d->vhost, LWS_ADOPT_RAW_FILE_DESC, fd, SIGNAL_PROTOCOL, NULL)) {
+		snprintf(err, errlen, "cannot watch signals");
+		return -1;
+	}
+	d->signal_fd_adopted = 1;
+	return 0;
+}
+
+int server_port(struct daemon *d)
+{
+	return lws_get_vhost_listen_port(d->vhost);
+}
+
+void server_stop(struct daemon *d)
+{
+	if (d->lws)
+		lws_context_destroy(d->lws);
+	d->lws = NULL;
+	free(d->server_state);
+	d->server_state = NULL;
+}
+
+void server_wake(void *daemon)
+{
+	struct daemon *d = daemon;
+	lws_cancel_service(d->lws);
+}

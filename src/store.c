@@ -1,0 +1,630 @@
+/* store.c: SQLite implementation of store.h.
+ *
+ * One connection, owned by main() until store_open() returns and by the
+ * store thread from then on. The thread takes every queued job (up to
+ * batch_max), runs each inside a savepoint of one IMMEDIATE transaction,
+ * commits once, and hands the finished batch back to the loop. */
+#include "store.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ===== schema ===== */
+
+/* Migrations, applied in order; PRAGMA user_version counts those applied.
+ * Never edit one that has shipped: append a new one. */
+static const char *const migrations[] = {
+	/* 1: conversations and their content frames */
+	"CREATE TABLE conversations ("
+	"  id INTEGER PRIMARY KEY,"
+	"  public_id TEXT NOT NULL UNIQUE,"
+	"  token_hash BLOB NOT NULL UNIQUE,"
+	"  created_at INTEGER NOT NULL,"
+	"  last_active_at INTEGER NOT NULL,"
+	"  last_seq INTEGER NOT NULL DEFAULT 0,"
+	"  client_seq INTEGER NOT NULL DEFAULT 0,"
+	"  lang TEXT, name TEXT, email TEXT);"
+	"CREATE TABLE events ("
+	"  conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+	"  seq INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  client_id TEXT,"
+	"  body TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (conversation_id, seq)) WITHOUT ROWID;"
+	"CREATE UNIQUE INDEX events_client_id ON events(conversation_id, client_id)"
+	"  WHERE client_id IS NOT NULL;",
+};
+
+enum stmt_id {
+	S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
+	S_CREATE, S_FIND_TOKEN, S_TOUCH, S_REPLAY, S_RECENT,
+	S_FIND_CLIENT_ID, S_NEXT_SEQ, S_INSERT_EVENT, S_CLIENT_ACK,
+	S__COUNT
+};
+
+static const char *const stmt_sql[S__COUNT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_SAVEPOINT] = "SAVEPOINT job",
+	[S_RELEASE] = "RELEASE job",
+	[S_ROLLBACK_TO] = "ROLLBACK TO job",
+	[S_CREATE] = "INSERT INTO conversations(public_id, token_hash, created_at,"
+		     " last_active_at, lang, name, email) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6)",
+	[S_FIND_TOKEN] = "SELECT id, public_id, last_active_at, last_seq, lang, name, email,"
+			 " token_hash FROM conversations WHERE token_hash = ?1",
+	[S_TOUCH] = "UPDATE conversations SET last_active_at = ?2, lang = coalesce(?3, lang),"
+		    " name = coalesce(?4, name), email = coalesce(?5, email) WHERE id = ?1"
+		    " RETURNING lang, name, email",
+	[S_REPLAY] = "SELECT seq, body FROM events WHERE conversation_id = ?1 AND seq > ?2"
+		     " ORDER BY seq",
+	[S_RECENT] = "SELECT client_id, seq FROM events WHERE conversation_id = ?1"
+		     " AND client_id IS NOT NULL ORDER BY seq DESC LIMIT ?2",
+	[S_FIND_CLIENT_ID] = "SELECT seq FROM events WHERE conversation_id = ?1 AND client_id = ?2",
+	[S_NEXT_SEQ] = "UPDATE conversations SET last_seq = last_seq + 1, last_active_at = ?2"
+		       " WHERE id = ?1 AND last_seq < ?3 RETURNING last_seq",
+	[S_INSERT_EVENT] = "INSERT INTO events(conversation_id, seq, kind, client_id, body,"
+			   " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_CLIENT_ACK] = "UPDATE conversations SET client_seq = max(client_seq, ?2)"
+			 " WHERE id = ?1 AND ?2 <= last_seq",
+};
+
+struct store {
+	sqlite3 *db;                  /* owned by the thread once started */
+	sqlite3_stmt *stmt[S__COUNT];
+	const logger *lg;             /* borrowed */
+	struct metrics *metrics;      /* borrowed */
+	int batch_max;
+	void (*wake)(void *ud);
+	void *wake_ud;
+
+	pthread_t thread;
+	pthread_mutex_t lock;         /* guards the two lists and stopping */
+	pthread_cond_t cond;
+	struct store_job *queue_head, *queue_tail; /* submitted, not yet run */
+	struct store_job *done_head, *done_tail;   /* run, callbacks pending */
+	int stopping;
+	atomic_long pending;
+	atomic_int healthy;
+};
+
+/* ===== jobs ===== */
+
+struct store_job *store_job_new(enum store_op op)
+{
+	struct store_job *j = calloc(1, sizeof(*j));
+	if (!j)
+		abort();
+	j->op = op;
+	j->after_seq = -1;
+	return j;
+}
+
+static void free_results(struct store_job *j)
+{
+	for (size_t i = 0; i < j->n_extra; i++)
+		j->extra[i].seq = 0;
+	for (size_t i = 0; i < j->n_events; i++)
+		free(j->events[i].body);
+	free(j->events);
+	j->events = NULL;
+	j->n_events = 0;
+	for (size_t i = 0; i < j->n_recent; i++)
+		free(j->recent[i].client_id);
+	free(j->recent);
+	j->recent = NULL;
+	j->n_recent = 0;
+}
+
+void store_job_free(struct store_job *j)
+{
+	if (!j)
+		return;
+	free_results(j);
+	free(j->lang);
+	free(j->name);
+	free(j->email);
+	free(j->client_id);
+	free(j->body);
+	for (size_t i = 0; i < j->n_extra; i++)
+		free(j->extra[i].body);
+	free(j->extra);
+	free(j);
+}
+
+static char *dup_column(sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+	char *r;
+	if (!t)
+		return NULL;
+	r = strdup((const char *)t);
+	if (!r)
+		abort();
+	return r;
+}
+
+static void bind_opt_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* Steps a statement that returns no rows, then resets it. 0 or -1. */
+static int exec_stmt(store *st, enum stmt_id id)
+{
+	sqlite3_stmt *s = st->stmt[id];
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE) {
+		log_error(st->lg, "store_error", "stmt=%d rc=%d err=\"%s\"", (int)id, rc,
+			  sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return 0;
+}
+
+static void finish(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+static int run_create(store *st, struct store_job *j)
+{
+	sqlite3_stmt *s = st->stmt[S_CREATE];
+	sqlite3_bind_text(s, 1, j->public_id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, j->token_hash, TOKEN_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, j->now_ms);
+	bind_opt_text(s, 4, j->lang);
+	bind_opt_text(s, 5, j->name);
+	bind_opt_text(s, 6, j->email);
+	if (exec_stmt(st, S_CREATE))
+		return -1;
+	j->conv = sqlite3_last_insert_rowid(st->db);
+	j->seq = 0;
+	return 0;
+}
+
+static int run_resume(store *st, struct store_job *j)
+{
+	sqlite3_stmt *s = st->stmt[S_FIND_TOKEN];
+	int64_t last_active;
+	int rc;
+
+	sqlite3_bind_blob(s, 1, j->token_hash, TOKEN_HASH_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		finish(s);
+		j->status = STORE_NOT_FOUND;
+		return 0;
+	}
+	if (rc != SQLITE_ROW || sqlite3_column_bytes(s, 7) != TOKEN_HASH_BYTES ||
+	    !token_hash_equal(sqlite3_column_blob(s, 7), j->token_hash)) {
+		finish(s);
+		if (rc == SQLITE_ROW) {
+			j->status = STORE_NOT_FOUND;
+			return 0;
+		}
+		return -1;
+	}
+	j->conv = sqlite3_column_int64(s, 0);
+	snprintf(j->public_id, sizeof(j->public_id), "%s", (const char *)sqlite3_column_text(s, 1));
+	last_active = sqlite3_column_int64(s, 2);
+	j->seq = sqlite3_column_int64(s, 3);
+	finish(s);
+	if (j->now_ms - last_active > j->ttl_ms) {
+		j->status = STORE_EXPIRED;
+		return 0;
+	}
+
+	/* refresh activity and the customer's details, read them back */
+	s = st->stmt[S_TOUCH];
+	sqlite3_bind_int64(s, 1, j->conv);
+	sqlite3_bind_int64(s, 2, j->now_ms);
+	bind_opt_text(s, 3, j->lang);
+	bind_opt_text(s, 4, j->name);
+	bind_opt_text(s, 5, j->email);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		finish(s);
+		return -1;
+	}
+	free(j->lang);
+	free(j->name);
+	free(j->email);
+	j->lang = dup_column(s, 0);
+	j->name = dup_column(s, 1);
+	j->email = dup_column(s, 2);
+	finish(s);
+
+	if (j->after_seq >= 0 && j->after_seq < j->seq) {
+		size_t cap = (size_t)(j->seq - j->after_seq);
+		s = st->stmt[S_REPLAY];
+		j->events = calloc(cap, sizeof(*j->events));
+		if (!j->events)
+			abort();
+		sqlite3_bind_int64(s, 1, j->conv);
+		sqlite3_bind_int64(s, 2, j->after_seq);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW && j->n_events < cap) {
+			struct store_event *e = &j->events[j->n_events++];
+			e->seq = sqlite3_column_int64(s, 0);
+			e->body = dup_column(s, 1);
+			e->body_len = (size_t)sqlite3_column_bytes(s, 1);
+		}
+		finish(s);
+		if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+			return -1;
+	}
+
+	s = st->stmt[S_RECENT];
+	j->recent = calloc(STORE_RECENT_MAX, sizeof(*j->recent));
+	if (!j->recent)
+		abort();
+	sqlite3_bind_int64(s, 1, j->conv);
+	sqlite3_bind_int(s, 2, STORE_RECENT_MAX);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && j->n_recent < STORE_RECENT_MAX) {
+		j->recent[j->n_recent].client_id = dup_column(s, 0);
+		j->recent[j->n_recent].seq = sqlite3_column_int64(s, 1);
+		j->n_recent++;
+	}
+	finish(s);
+	return (rc == SQLITE_DONE || rc == SQLITE_ROW) ? 0 : -1;
+}
+
+/* Takes the conversation's next seq and inserts one frame. Returns 0 with
+ * *seq set, 1 if the conversation is full, -1 on a database error. */
+static int insert_event(store *st, const struct store_job *j, const char *kind,
+			const char *client_id, const char *body, size_t body_len, int64_t *seq)
+{
+	sqlite3_stmt *s = st->stmt[S_NEXT_SEQ];
+	int rc;
+
+	sqlite3_bind_int64(s, 1, j->conv);
+	sqlite3_bind_int64(s, 2, j->now_ms);
+	sqlite3_bind_int64(s, 3, j->max_events);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*seq = sqlite3_column_int64(s, 0);
+	finish(s);
+	if (rc == SQLITE_DONE)
+		return 1; /* full (an unknown conversation cannot happen: ids come from us) */
+	if (rc != SQLITE_ROW)
+		return -1;
+	s = st->stmt[S_INSERT_EVENT];
+	sqlite3_bind_int64(s, 1, j->conv);
+	sqlite3_bind_int64(s, 2, *seq);
+	sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
+	bind_opt_text(s, 4, client_id);
+	sqlite3_bind_text(s, 5, body, (int)body_len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, j->now_ms);
+	return exec_stmt(st, S_INSERT_EVENT);
+}
+
+static int run_append(store *st, struct store_job *j)
+{
+	int rc;
+
+	if (j->client_id) {
+		sqlite3_stmt *s = st->stmt[S_FIND_CLIENT_ID];
+		sqlite3_bind_int64(s, 1, j->conv);
+		sqlite3_bind_text(s, 2, j->client_id, -1, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			j->seq = sqlite3_column_int64(s, 0);
+			j->status = STORE_DUPLICATE;
+		}
+		finish(s);
+		if (rc == SQLITE_ROW)
+			return 0;
+		if (rc != SQLITE_DONE)
+			return -1;
+	}
+	rc = insert_event(st, j, j->kind, j->client_id, j->body, j->body_len, &j->seq);
+	if (rc) {
+		if (rc > 0)
+			j->status = STORE_FULL;
+		return rc < 0 ? -1 : 0;
+	}
+	for (size_t i = 0; i < j->n_extra; i++) {
+		struct store_extra *e = &j->extra[i];
+		rc = insert_event(st, j, e->kind, NULL, e->body, e->body_len, &e->seq);
+		if (rc < 0)
+			return -1;
+		if (rc > 0) {
+			e->seq = 0;
+			break;
+		}
+	}
+	return 0;
+}
+
+static int run_client_ack(store *st, struct store_job *j)
+{
+	sqlite3_stmt *s = st->stmt[S_CLIENT_ACK];
+	sqlite3_bind_int64(s, 1, j->conv);
+	sqlite3_bind_int64(s, 2, j->client_seq);
+	return exec_stmt(st, S_CLIENT_ACK);
+}
+
+/* Runs one job inside a savepoint, so that its failure leaves the rest of
+ * the batch intact. */
+static void run_job(store *st, struct store_job *j)
+{
+	int rc;
+
+	j->status = STORE_OK;
+	if (exec_stmt(st, S_SAVEPOINT)) {
+		j->status = STORE_FAILED;
+		return;
+	}
+	switch (j->op) {
+	case STORE_CREATE: rc = run_create(st, j); break;
+	case STORE_RESUME: rc = run_resume(st, j); break;
+	case STORE_APPEND: rc = run_append(st, j); break;
+	case STORE_CLIENT_ACK: rc = run_client_ack(st, j); break;
+	default: rc = -1; break;
+	}
+	if (rc) {
+		log_error(st->lg, "store_job_failed", "op=%d err=\"%s\"", (int)j->op,
+			  sqlite3_errmsg(st->db));
+		exec_stmt(st, S_ROLLBACK_TO);
+		free_results(j);
+		j->status = STORE_FAILED;
+	}
+	exec_stmt(st, S_RELEASE);
+}
+
+/* ===== the thread ===== */
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void run_batch(store *st, struct store_job *batch, size_t n)
+{
+	uint64_t t0 = now_usec();
+	int failed = 0;
+
+	if (exec_stmt(st, S_BEGIN)) {
+		failed = 1;
+	} else {
+		for (struct store_job *j = batch; j; j = j->next)
+			run_job(st, j);
+		if (exec_stmt(st, S_COMMIT)) {
+			exec_stmt(st, S_ROLLBACK);
+			failed = 1;
+		}
+	}
+	if (failed) {
+		for (struct store_job *j = batch; j; j = j->next) {
+			free_results(j);
+			j->status = STORE_FAILED;
+		}
+	}
+	atomic_store(&st->healthy, !failed);
+	metrics_observe_commit(st->metrics, now_usec() - t0, n, failed);
+}
+
+static void *store_thread(void *arg)
+{
+	store *st = arg;
+
+	for (;;) {
+		struct store_job *batch, *last;
+		size_t n = 1;
+
+		pthread_mutex_lock(&st->lock);
+		while (!st->queue_head && !st->stopping)
+			pthread_cond_wait(&st->cond, &st->lock);
+		if (!st->queue_head) {
+			pthread_mutex_unlock(&st->lock);
+			break;
+		}
+		batch = last = st->queue_head;
+		while (last->next && n < (size_t)st->batch_max) {
+			last = last->next;
+			n++;
+		}
+		st->queue_head = last->next;
+		if (!st->queue_head)
+			st->queue_tail = NULL;
+		last->next = NULL;
+		pthread_mutex_unlock(&st->lock);
+
+		run_batch(st, batch, n);
+
+		pthread_mutex_lock(&st->lock);
+		if (st->done_tail)
+			st->done_tail->next = batch;
+		else
+			st->done_head = batch;
+		st->done_tail = last;
+		pthread_mutex_unlock(&st->lock);
+		st->wake(st->wake_ud);
+	}
+	return NULL;
+}
+
+/* ===== open, submit, dispatch, close ===== */
+
+static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int migrate(sqlite3 *db, const logger *lg, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+	int version = 0;
+	int latest = (int)(sizeof(migrations) / sizeof(migrations[0]));
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		goto sqlerr;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (version > latest) {
+		snprintf(err, errlen, "the database has schema version %d; this supportd knows up to %d",
+			 version, latest);
+		return -1;
+	}
+	for (int v = version; v < latest; v++) {
+		char sql[64];
+		if (exec_sql(db, "BEGIN IMMEDIATE", err, errlen))
+			return -1;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if (exec_sql(db, migrations[v], err, errlen) || exec_sql(db, sql, err, errlen)) {
+			char ignored[8];
+			exec_sql(db, "ROLLBACK", ignored, sizeof(ignored));
+			return -1;
+		}
+		if (exec_sql(db, "COMMIT", err, errlen))
+			return -1;
+		log_info(lg, "store_migrated", "version=%d", v + 1);
+	}
+	return 0;
+sqlerr:
+	snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+	return -1;
+}
+
+store *store_open(const struct store_options *opt, const logger *lg, struct metrics *m,
+		  void (*wake)(void *ud), void *wake_ud, char *err, size_t errlen)
+{
+	store *st = calloc(1, sizeof(*st));
+	char pragmas[160];
+	int rc;
+
+	if (!st)
+		abort();
+	st->lg = lg;
+	st->metrics = m;
+	st->batch_max = opt->batch_max > 0 ? opt->batch_max : 1024;
+	st->wake = wake;
+	st->wake_ud = wake_ud;
+	atomic_init(&st->pending, 0);
+	atomic_init(&st->healthy, 1);
+
+	rc = sqlite3_open_v2(opt->path, &st->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", opt->path,
+			 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		goto err;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	snprintf(pragmas, sizeof(pragmas),
+		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;",
+		 opt->synchronous_full ? "FULL" : "NORMAL");
+	if (exec_sql(st->db, pragmas, err, errlen) || migrate(st->db, lg, err, errlen))
+		goto err;
+	for (int i = 0; i < S__COUNT; i++) {
+		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+				       &st->stmt[i], NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "%s: preparing statement %d: %s", opt->path, i,
+				 sqlite3_errmsg(st->db));
+			goto err;
+		}
+	}
+	pthread_mutex_init(&st->lock, NULL);
+	pthread_cond_init(&st->cond, NULL);
+	if (pthread_create(&st->thread, NULL, store_thread, st)) {
+		snprintf(err, errlen, "cannot start the store thread");
+		pthread_mutex_destroy(&st->lock);
+		pthread_cond_destroy(&st->cond);
+		goto err;
+	}
+	return st;
+err:
+	for (int i = 0; i < S__COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+	return NULL;
+}
+
+void store_submit(store *st, struct store_job *job,
+		  void (*done)(struct store_job *job, void *ud), void *ud)
+{
+	job->done = done;
+	job->ud = ud;
+	job->next = NULL;
+	atomic_fetch_add(&st->pending, 1);
+	pthread_mutex_lock(&st->lock);
+	if (st->queue_tail)
+		st->queue_tail->next = job;
+	else
+		st->queue_head = job;
+	st->queue_tail = job;
+	pthread_cond_signal(&st->cond);
+	pthread_mutex_unlock(&st->lock);
+}
+
+void store_dispatch(store *st)
+{
+	struct store_job *j, *next;
+
+	pthread_mutex_lock(&st->lock);
+	j = st->done_head;
+	st->done_head = st->done_tail = NULL;
+	pthread_mutex_unlock(&st->lock);
+	for (; j; j = next) {
+		next = j->next;
+		j->next = NULL;
+		atomic_fetch_sub(&st->pending, 1);
+		j->done(j, j->ud);
+	}
+}
+
+long store_pending(const store *st)
+{
+	return atomic_load(&((store *)st)->pending);
+}
+
+int store_healthy(const store *st)
+{
+	return atomic_load(&((store *)st)->healthy);
+}
+
+void store_close(store *st)
+{
+	struct store_job *j, *next;
+
+	if (!st)
+		return;
+	pthread_mutex_lock(&st->lock);
+	st->stopping = 1;
+	pthread_cond_signal(&st->cond);
+	pthread_mutex_unlock(&st->lock);
+	pthread_join(st->thread, NULL);
+	for (j = st->done_head; j; j = next) {
+		next = j->next;
+		store_job_free(j);
+	}
+	for (int i = 0; i < S__COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	pthread_mutex_destroy(&st->lock);
+	pthread_cond_destroy(&st->cond);
+	free(st);
+}

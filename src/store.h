@@ -1,0 +1,140 @@
+/* store.h: the durable store, behind a small job interface.
+ *
+ * Every read and write is a job. store_submit() hands a job to the store's
+ * own thread, which runs whatever jobs are queued in one transaction and
+ * commits them together (group commit). When the commit is done the job's
+ * callback runs on the event loop thread, from store_dispatch(), in
+ * submission order. So the loop never waits on the disk, and a callback
+ * that sees STORE_OK knows its write is durable.
+ *
+ * This header is the whole interface: store.c implements it on SQLite in
+ * WAL mode; another backend (a networked database) would implement the same
+ * functions and job semantics without touching the protocol code.
+ *
+ * Sequence numbers are assigned here, inside the transaction, so that a
+ * duplicate message id never consumes one. */
+#ifndef SUPPORTD_STORE_H
+#define SUPPORTD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "token.h"
+
+typedef struct store store;
+
+enum store_op {
+	STORE_CREATE,     /* new conversation: public_id, token_hash, lang/name/email */
+	STORE_RESUME,     /* find by token_hash, check ttl, update lang/name/email, replay */
+	STORE_APPEND,     /* append a content frame: assigns seq, dedups client_id */
+	STORE_CLIENT_ACK, /* remember the highest seq the client has shown */
+};
+
+enum store_status {
+	STORE_OK,
+	STORE_DUPLICATE,  /* APPEND: client_id already stored; seq is the original */
+	STORE_NOT_FOUND,  /* RESUME: unknown token; APPEND: unknown conversation */
+	STORE_EXPIRED,    /* RESUME: idle longer than ttl_ms */
+	STORE_FULL,       /* APPEND: the conversation has max_events frames */
+	STORE_FAILED,     /* the database refused or the commit failed */
+};
+
+/* One stored content frame, as replayed. */
+struct store_event {
+	int64_t seq;
+	char *body;       /* owned: the frame without its seq (wire_with_seq) */
+	size_t body_len;
+};
+
+/* A frame appended right after an APPEND's own, and only if that one was
+ * stored: the bot's replies to a customer message. */
+struct store_extra {
+	const char *kind;           /* static */
+	char *body;                 /* owned */
+	size_t body_len;
+	int64_t seq;                /* out: its seq, 0 if not stored (full) */
+};
+
+/* A recent customer message id and its seq. */
+struct store_recent {
+	char *client_id;  /* owned */
+	int64_t seq;
+};
+
+#define STORE_RECENT_MAX 32
+
+struct store_job {
+	enum store_op op;
+	uint64_t conn_id;           /* caller's tag: the connection that asked */
+	int64_t conv;               /* in: APPEND, CLIENT_ACK. out: CREATE, RESUME */
+	char public_id[CONVERSATION_ID_LEN + 1]; /* in: CREATE. out: RESUME */
+	unsigned char token_hash[TOKEN_HASH_BYTES]; /* in: CREATE, RESUME */
+	char *lang, *name, *email;  /* owned. in: CREATE, RESUME (NULL keeps the
+				       stored value). out: RESUME, the stored values */
+	int64_t now_ms;             /* in: all */
+	int64_t ttl_ms;             /* in: RESUME */
+	int64_t after_seq;          /* in: RESUME: replay frames after it; < 0 none */
+	int64_t max_events;         /* in: APPEND */
+	const char *kind;           /* in: APPEND: "message" or "reply" (static) */
+	char *client_id;            /* owned. in: APPEND of a customer message */
+	char *body;                 /* owned. in: APPEND */
+	size_t body_len;
+	struct store_extra *extra;  /* owned. in/out: APPEND */
+	size_t n_extra;
+	int64_t client_seq;         /* in: CLIENT_ACK */
+	uint64_t ud_u64;            /* caller's: free for its own use */
+
+	enum store_status status;   /* out */
+	int64_t seq;                /* out: APPEND's seq; RESUME's last_seq */
+	struct store_event *events; /* out: RESUME replay, owned */
+	size_t n_events;
+	struct store_recent *recent;/* out: RESUME, newest first, owned */
+	size_t n_recent;
+
+	/* private to the store */
+	void (*done)(struct store_job *job, void *ud);
+	void *ud;
+	struct store_job *next;
+};
+
+struct store_options {
+	const char *path;           /* database file */
+	int synchronous_full;       /* fsync the WAL at every commit */
+	int batch_max;              /* most jobs in one transaction */
+};
+
+/* Returns a new zeroed job. Aborts on allocation failure. */
+struct store_job *store_job_new(enum store_op op);
+
+/* Frees a job and everything it owns. NULL is fine. */
+void store_job_free(struct store_job *job);
+
+/* Opens the database, applies pending migrations and starts the store
+ * thread. `wake(wake_ud)` is called from the store thread whenever jobs
+ * finish; it must make the loop call store_dispatch() soon (it must be
+ * thread-safe). Borrows lg and m for the store's lifetime. Returns NULL and
+ * fills err on failure. */
+store *store_open(const struct store_options *opt, const logger *lg, struct metrics *m,
+		  void (*wake)(void *ud), void *wake_ud, char *err, size_t errlen);
+
+/* Queues a job; takes ownership of it. done(job, ud) later runs on the
+ * loop thread and takes ownership back (it frees the job, usually). */
+void store_submit(store *st, struct store_job *job,
+		  void (*done)(struct store_job *job, void *ud), void *ud);
+
+/* Runs the callbacks of finished jobs. Loop thread only. */
+void store_dispatch(store *st);
+
+/* Jobs submitted whose callbacks have not run yet. */
+long store_pending(const store *st);
+
+/* 1 if the last commit succeeded (or none was tried), else 0. */
+int store_healthy(const store *st);
+
+/* Finishes every queued job, stops the thread and closes the database.
+ * Callbacks of jobs not yet dispatched are not run; their jobs are freed. */
+void store_close(store *st);
+
+#endif

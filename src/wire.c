@@ -1,0 +1,369 @@
+/* wire.c: parsing and building supportd.chat.v1 frames. See wire.h. */
+#include "wire.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+static const char *error_codes[WIRE_ERR__COUNT] = {
+	[WIRE_ERR_BAD_JSON] = "bad_json",
+	[WIRE_ERR_NOT_OBJECT] = "not_object",
+	[WIRE_ERR_UNKNOWN_TYPE] = "unknown_type",
+	[WIRE_ERR_BAD_FIELD] = "bad_field",
+	[WIRE_ERR_HELLO_REQUIRED] = "hello_required",
+	[WIRE_ERR_ALREADY_GREETED] = "already_greeted",
+	[WIRE_ERR_EMPTY_TEXT] = "empty_text",
+	[WIRE_ERR_TEXT_TOO_LONG] = "text_too_long",
+	[WIRE_ERR_INVALID_UTF8] = "invalid_utf8",
+	[WIRE_ERR_BINARY_UNSUPPORTED] = "binary_unsupported",
+	[WIRE_ERR_RATE_LIMITED] = "rate_limited",
+	[WIRE_ERR_CONVERSATION_FULL] = "conversation_full",
+	[WIRE_ERR_RESUME_UNKNOWN] = "resume_unknown",
+	[WIRE_ERR_RESUME_EXPIRED] = "resume_expired",
+	[WIRE_ERR_STORE_UNAVAILABLE] = "store_unavailable",
+	[WIRE_ERR_TOO_MANY_CONNECTIONS] = "too_many_connections",
+	[WIRE_ERR_SERVER_BUSY] = "server_busy",
+	[WIRE_ERR_FRAME_TOO_LARGE] = "frame_too_large",
+	[WIRE_ERR_NOT_AVAILABLE] = "not_available",
+};
+
+const char *wire_error_code(enum wire_error e)
+{
+	return (e >= 0 && e < WIRE_ERR__COUNT) ? error_codes[e] : "internal";
+}
+
+int wire_utf8_valid(const char *buf, size_t len)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)buf;
+	size_t i = 0;
+
+	while (i < len) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		utf8proc_int32_t cp;
+		utf8proc_ssize_t n = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &cp);
+		if (n <= 0)
+			return 0;
+		i += (size_t)n;
+	}
+	return 1;
+}
+
+/* 1 if every code point is white space, a control or a format character. */
+static int only_blank(const char *s, size_t len)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		utf8proc_int32_t cp;
+		utf8proc_ssize_t n = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &cp);
+		if (n <= 0)
+			return 0;
+		utf8proc_category_t c = utf8proc_category(cp);
+		if (c != UTF8PROC_CATEGORY_ZS && c != UTF8PROC_CATEGORY_ZL &&
+		    c != UTF8PROC_CATEGORY_ZP && c != UTF8PROC_CATEGORY_CC &&
+		    c != UTF8PROC_CATEGORY_CF)
+			return 0;
+		i += (size_t)n;
+	}
+	return 1;
+}
+
+static int printable_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}
+
+static int fault(struct wire_fault *f, enum wire_error code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fault(struct wire_fault *f, enum wire_error code, const char *fmt, ...)
+{
+	va_list ap;
+	f->code = code;
+	va_start(ap, fmt);
+	vsnprintf(f->message, sizeof(f->message), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Reads an optional string field. Returns 0 (absent or fine), -1 on fault. */
+static int opt_string(json_t *o, const char *name, size_t max, const char **out,
+		      struct wire_fault *f)
+{
+	json_t *v = json_object_get(o, name);
+	if (!v || json_is_null(v)) {
+		*out = NULL;
+		return 0;
+	}
+	if (!json_is_string(v))
+		return fault(f, WIRE_ERR_BAD_FIELD, "field \"%s\" must be a string", name);
+	if (json_string_length(v) > max)
+		return fault(f, WIRE_ERR_BAD_FIELD, "field \"%s\" is longer than %zu bytes", name, max);
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return fault(f, WIRE_ERR_BAD_FIELD, "field \"%s\" contains a NUL character", name);
+	*out = json_string_value(v);
+	return 0;
+}
+
+static int lang_ok(const char *s)
+{
+	if (!s[0])
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+			return 0;
+	return 1;
+}
+
+/* A light shape check: one @, something on both sides, no spaces or
+ * controls. Deliverability is the backend's business. */
+static int email_ok(const char *s)
+{
+	const char *at = strchr(s, '@');
+	if (!at || at == s || !at[1] || strchr(at + 1, '@'))
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int parse_hello(json_t *o, struct wire_in *in, struct wire_fault *f)
+{
+	json_t *ls;
+
+	if (opt_string(o, "resume", WIRE_RESUME_MAX, &in->resume, f) ||
+	    opt_string(o, "lang", WIRE_LANG_MAX, &in->lang, f) ||
+	    opt_string(o, "name", WIRE_NAME_MAX, &in->name, f) ||
+	    opt_string(o, "email", WIRE_EMAIL_MAX, &in->email, f))
+		return -1;
+	if (in->lang && !lang_ok(in->lang))
+		return fault(f, WIRE_ERR_BAD_FIELD, "field \"lang\" must be a language tag such as \"en\" or \"pt-BR\"");
+	if (in->email && !email_ok(in->email))
+		return fault(f, WIRE_ERR_BAD_FIELD, "field \"email\" is not an e-mail address");
+	if (in->name && !wire_utf8_valid(in->name, strlen(in->name)))
+		return fault(f, WIRE_ERR_BAD_FIELD, "field \"name\" is not valid UTF-8");
+	ls = json_object_get(o, "last_seq");
+	if (ls && !json_is_null(ls)) {
+		if (!json_is_integer(ls) || json_integer_value(ls) < 0)
+			return fault(f, WIRE_ERR_BAD_FIELD, "field \"last_seq\" must be an integer >= 0");
+		in->has_last_seq = 1;
+		in->last_seq = json_integer_value(ls);
+	}
+	return 0;
+}
+
+static int parse_message(json_t *o, size_t max_text, struct wire_in *in, struct wire_fault *f)
+{
+	json_t *id = json_object_get(o, "id");
+	json_t *text = json_object_get(o, "text");
+
+	if (!json_is_string(id) || json_string_length(id) == 0 ||
+	    json_string_length(id) > WIRE_ID_MAX || !printable_ascii(json_string_value(id)) ||
+	    strlen(json_string_value(id)) != json_string_length(id))
+		return fault(f, WIRE_ERR_BAD_FIELD,
+			     "field \"id\" must be a string of 1 to %d printable ASCII characters",
+			     WIRE_ID_MAX);
+	in->id = json_string_value(id);
+	snprintf(f->in_reply_to, sizeof(f->in_reply_to), "%s", in->id);
+	if (!json_is_string(text))
+		return fault(f, WIRE_ERR_BAD_FIELD, "field \"text\" must be a string");
+	in->text = json_string_value(text);
+	in->text_len = json_string_length(text);
+	if (in->text_len > max_text)
+		return fault(f, WIRE_ERR_TEXT_TOO_LONG, "text is %zu bytes; the limit is %zu",
+			     in->text_len, max_text);
+	if (strlen(in->text) != in->text_len)
+		return fault(f, WIRE_ERR_BAD_FIELD, "field \"text\" contains a NUL character");
+	if (in->text_len == 0 || only_blank(in->text, in->text_len))
+		return fault(f, WIRE_ERR_EMPTY_TEXT, "text is empty");
+	return 0;
+}
+
+int wire_parse(const char *buf, size_t len, size_t max_text, struct wire_in *in,
+	       struct wire_fault *f)
+{
+	json_error_t jerr;
+	json_t *root, *type;
+	const char *t;
+
+	memset(in, 0, sizeof(*in));
+	memset(f, 0, sizeof(*f));
+	if (!wire_utf8_valid(buf, len))
+		return fault(f, WIRE_ERR_INVALID_UTF8, "the frame is not valid UTF-8");
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		if (json_error_code(&jerr) == json_error_invalid_utf8)
+			return fault(f, WIRE_ERR_INVALID_UTF8, "the frame is not valid UTF-8");
+		return fault(f, WIRE_ERR_BAD_JSON, "not valid JSON at byte %d: %s",
+			     jerr.position, jerr.text);
+	}
+	in->json = root;
+	if (!json_is_object(root)) {
+		fault(f, WIRE_ERR_NOT_OBJECT, "a frame must be a JSON object");
+		goto err;
+	}
+	type = json_object_get(root, "type");
+	t = json_string_value(type);
+	if (!t) {
+		fault(f, WIRE_ERR_UNKNOWN_TYPE, "field \"type\" is missing or not a string");
+		goto err;
+	}
+	if (!strcmp(t, "hello")) {
+		in->type = WIRE_IN_HELLO;
+		if (parse_hello(root, in, f))
+			goto err;
+	} else if (!strcmp(t, "message")) {
+		in->type = WIRE_IN_MESSAGE;
+		if (parse_message(root, max_text, in, f))
+			goto err;
+	} else if (!strcmp(t, "typing")) {
+		json_t *st = json_object_get(root, "state");
+		in->type = WIRE_IN_TYPING;
+		if (!json_is_boolean(st)) {
+			fault(f, WIRE_ERR_BAD_FIELD, "field \"state\" must be true or false");
+			goto err;
+		}
+		in->state = json_is_true(st);
+	} else if (!strcmp(t, "ack")) {
+		json_t *seq = json_object_get(root, "seq");
+		in->type = WIRE_IN_ACK;
+		if (!json_is_integer(seq) || json_integer_value(seq) < 0) {
+			fault(f, WIRE_ERR_BAD_FIELD, "field \"seq\" must be an integer >= 0");
+			goto err;
+		}
+		in->seq = json_integer_value(seq);
+	} else {
+		char shown[40];
+		snprintf(shown, sizeof(shown), "%s", t);
+		for (char *p = shown; *p; p++)
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+				*p = '?';
+		fault(f, WIRE_ERR_UNKNOWN_TYPE, "unknown frame type \"%s\"", shown);
+		goto err;
+	}
+	return 0;
+err:
+	wire_in_free(in);
+	return -1;
+}
+
+void wire_in_free(struct wire_in *in)
+{
+	if (in->json)
+		json_decref((json_t *)in->json);
+	memset(in, 0, sizeof(*in));
+}
+
+void wire_reply_clear(struct wire_reply *r)
+{
+	free(r->text);
+	free(r->source);
+	for (size_t i = 0; i < r->n_choices; i++) {
+		free(r->choices[i].id);
+		free(r->choices[i].label);
+	}
+	free(r->choices);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Serialises and releases o. json_dumps only fails on allocation failure,
+ * which is fatal by house rule. */
+static char *dump(json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!s)
+		abort();
+	return s;
+}
+
+/* json_pack with "s" never copies bad UTF-8: callers pass validated text. */
+char *wire_welcome(const char *conversation, const char *token, int resumed,
+		   int64_t last_seq, const struct wire_limits *lim)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:I, s:{s:I, s:I, s:f, s:f}}",
+			      "type", "welcome", "conversation", conversation, "resume", token,
+			      "resumed", resumed, "last_seq", (json_int_t)last_seq, "limits",
+			      "max_text", (json_int_t)lim->max_text, "max_frame",
+			      (json_int_t)lim->max_frame, "rate", lim->rate, "burst", lim->burst);
+	return dump(o);
+}
+
+char *wire_ack(const char *id, int64_t seq, int duplicate)
+{
+	json_t *o = json_pack("{s:s, s:s, s:I}", "type", "ack", "id", id, "seq", (json_int_t)seq);
+	if (duplicate)
+		json_object_set_new(o, "duplicate", json_true()); /* steals the reference */
+	return dump(o);
+}
+
+char *wire_error(enum wire_error code, const char *message, const char *in_reply_to)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s}", "type", "error", "code", wire_error_code(code),
+			      "message", message);
+	if (!o) /* message was not valid UTF-8: never send it */
+		o = json_pack("{s:s, s:s, s:s}", "type", "error", "code", wire_error_code(code),
+			      "message", "(unprintable)");
+	if (in_reply_to && in_reply_to[0])
+		json_object_set_new(o, "in_reply_to", json_string(in_reply_to));
+	return dump(o);
+}
+
+char *wire_typing(const char *from, int state)
+{
+	return dump(json_pack("{s:s, s:s, s:b}", "type", "typing", "from", from, "state", state));
+}
+
+char *wire_message_body(const char *id, const char *text, size_t text_len, int64_t ts)
+{
+	return dump(json_pack("{s:s, s:s, s:s, s:s%, s:I}", "type", "message", "id", id, "from",
+			      "customer", "text", text, text_len, "ts", (json_int_t)ts));
+}
+
+char *wire_reply_body(const struct wire_reply *r, const char *in_reply_to, int64_t ts)
+{
+	json_t *choices = json_array();
+	json_t *o;
+
+	for (size_t i = 0; i < r->n_choices; i++)
+		json_array_append_new(choices, json_pack("{s:s, s:s}", "id", r->choices[i].id,
+							 "label", r->choices[i].label));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:I}", "type", "reply", "from", "bot",
+		      "text", r->text, "source", r->source ? r->source : "pipeline",
+		      "confidence", r->has_confidence ? json_real(r->confidence) : json_null(),
+		      "choices", choices, "ts", (json_int_t)ts);
+	if (!o)
+		abort(); /* fields are validated by the pipeline; NULL means OOM */
+	if (in_reply_to && in_reply_to[0])
+		json_object_set_new(o, "in_reply_to", json_string(in_reply_to));
+	return dump(o);
+}
+
+char *wire_with_seq(const char *body, size_t body_len, int64_t seq, size_t *out_len)
+{
+	char head[40];
+	int h = snprintf(head, sizeof(head), "{\"seq\":%lld,", (long long)seq);
+	char *out;
+
+	/* body is "{...}" with at least one member: drop its "{" */
+	out = malloc((size_t)h + body_len);
+	if (!out)
+		abort();
+	memcpy(out, head, (size_t)h);
+	memcpy(out + h, body + 1, body_len - 1);
+	out[(size_t)h + body_len - 1] = '\0';
+	if (out_len)
+		*out_len = (size_t)h + body_len - 1;
+	return out;
+}
