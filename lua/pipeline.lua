@@ -59,8 +59,11 @@ local function language(conversation, detected)
   return detected or "en"
 end
 
+-- The longest greeting above, in bytes; longer messages are not greetings.
+local GREETING_MAX = 24
+
 function on_message(conversation, text)
-  local greeted = greetings[simplify(text)]
+  local greeted = #text <= GREETING_MAX and greetings[simplify(text)]
   local s = strings[language(conversation, greeted)]
   if greeted then
     return { text = s.greeting, source = "greeting", confidence = 1.0 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <uthash.h>
 
 #include "clock.h"
@@ -22,6 +23,7 @@
 #define OUTBOX_LOW  (64u * 1024u)
 #define HELD_MAX 8        /* frames held while a hello is in flight */
 #define CLOSE_RESUMED_ELSEWHERE 4001
+#define CLOSE_DRAIN_SECS 2      /* longest wait for a closing peer to go quiet */
 #define CLOSE_TRY_AGAIN_LATER 1013 /* RFC 6455 registry; lws 4.1 has no name for it */
 
 enum conn_state {
@@ -124,6 +126,10 @@ static void set_pause(struct chat_conn *c, unsigned bit, int on)
 		lws_rx_flow_control(c->wsi, c->pause ? 0 : 1);
 }
 
+/* Queues a close with `code` after the frames already queued. Reading goes
+ * on (and is discarded) until the peer has nothing more in flight, so that
+ * closing never resets a connection whose peer still has unread frames
+ * from us; a peer that keeps sending is cut off after CLOSE_DRAIN_SECS. */
 static void conn_close(struct chat_conn *c, int code, const char *reason)
 {
 	if (c->close_code)
@@ -131,8 +137,18 @@ static void conn_close(struct chat_conn *c, int code, const char *reason)
 	c->close_code = code;
 	c->state = CS_CLOSING;
 	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
-	if (c->wsi)
+	if (c->wsi) {
+		set_pause(c, c->pause, 0);
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, CLOSE_DRAIN_SECS);
 		lws_callback_on_writable(c->wsi);
+	}
+}
+
+/* 1 if the kernel holds bytes from the peer that lws has not read yet. */
+static int peer_sending(struct lws *wsi)
+{
+	int fd = (int)lws_get_socket_fd(wsi), n = 0;
+	return fd >= 0 && ioctl(fd, FIONREAD, &n) == 0 && n > 0;
 }
 
 /* Queues a frame; takes ownership of `text`. */
@@ -187,23 +203,31 @@ static void deliver(struct chat *ch, struct chat_conn *c, const char *body, size
 	c->delivered_seq = seq;
 }
 
-static int conn_writable(struct chat *ch, struct chat_conn *c)
+/* Sends queued frames while the socket takes them whole: lws buffers a
+ * partial write itself and then reports the pipe choked, so no frame is
+ * ever written over another. Closes once the queue is empty and a close
+ * is pending. */
+static int conn_writable(struct chat_conn *c)
 {
 	size_t len;
-	unsigned char *p = outbox_peek(&c->ob, &len);
+	unsigned char *p;
 
-	if (p) {
+	while ((p = outbox_peek(&c->ob, &len))) {
 		if (lws_write(c->wsi, p, len, LWS_WRITE_TEXT) < (int)len)
 			return -1;
 		outbox_pop(&c->ob);
-		if ((c->pause & PAUSE_OUTBOX) && c->ob.bytes < OUTBOX_LOW)
-			set_pause(c, PAUSE_OUTBOX, 0);
-		if (c->ob.head || c->close_code)
-			lws_callback_on_writable(c->wsi);
+		if (lws_send_pipe_choked(c->wsi))
+			break;
+	}
+	if ((c->pause & PAUSE_OUTBOX) && c->ob.bytes < OUTBOX_LOW)
+		set_pause(c, PAUSE_OUTBOX, 0);
+	if (c->ob.head) {
+		lws_callback_on_writable(c->wsi);
 		return 0;
 	}
-	(void)ch;
 	if (c->close_code) {
+		if (peer_sending(c->wsi))
+			return 0; /* on_receive asks again once it is read */
 		lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
 				 (unsigned char *)c->close_reason, strlen(c->close_reason));
 		return -1;
@@ -344,6 +368,8 @@ static void on_resume_done(struct store_job *job, void *ud)
 	}
 	if (job->seq > conv->last_seq)
 		conv->last_seq = job->seq;
+	if (job->turns > conv->turn)
+		conv->turn = job->turns;
 	conversation_set_details(conv, job->lang, job->name, job->email);
 	atomic_fetch_add(&ch->d->metrics.resumes_total, 1);
 	attach(ch, c, conv, 1, job);
@@ -691,7 +717,11 @@ static void on_receive(struct chat *ch, struct lws *wsi, struct chat_conn *c, co
 		c->rx_skip = 0;
 		c->rx_binary = lws_frame_is_binary(wsi);
 	}
-	if (c->rx_skip || c->state == CS_CLOSING)
+	if (c->close_code) {
+		lws_callback_on_writable(wsi); /* see conn_close */
+		return;
+	}
+	if (c->rx_skip)
 		return;
 	if (c->rx_len + len + lws_remaining_packet_payload(wsi) > max) {
 		char msg[96];
@@ -751,7 +781,7 @@ int chat_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		if (pss && pss->c)
-			return conn_writable(chat_of(wsi), pss->c);
+			return conn_writable(pss->c);
 		return 0;
 	case LWS_CALLBACK_CLOSED:
 		if (pss && pss->c) {

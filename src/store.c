@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <uthash.h>
 
 /* ===== schema ===== */
 
@@ -29,23 +30,27 @@ static const char *const migrations[] = {
 	"  last_active_at INTEGER NOT NULL,"
 	"  last_seq INTEGER NOT NULL DEFAULT 0,"
 	"  client_seq INTEGER NOT NULL DEFAULT 0,"
+	"  turns INTEGER NOT NULL DEFAULT 0,"
 	"  lang TEXT, name TEXT, email TEXT);"
+	/* events are appended in commit order (rowid), so a commit writes few
+	 * table pages however many conversations it touches */
 	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
 	"  conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
 	"  seq INTEGER NOT NULL,"
 	"  kind TEXT NOT NULL,"
 	"  client_id TEXT,"
 	"  body TEXT NOT NULL,"
-	"  created_at INTEGER NOT NULL,"
-	"  PRIMARY KEY (conversation_id, seq)) WITHOUT ROWID;"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE UNIQUE INDEX events_seq ON events(conversation_id, seq);"
 	"CREATE UNIQUE INDEX events_client_id ON events(conversation_id, client_id)"
 	"  WHERE client_id IS NOT NULL;",
 };
 
 enum stmt_id {
-	S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
+	S_BEGIN, S_COMMIT, S_ROLLBACK,
 	S_CREATE, S_FIND_TOKEN, S_TOUCH, S_REPLAY, S_RECENT,
-	S_FIND_CLIENT_ID, S_NEXT_SEQ, S_INSERT_EVENT, S_CLIENT_ACK,
+	S_FIND_CLIENT_ID, S_CONV_STATE, S_SAVE_CONV_STATE, S_INSERT_EVENT, S_CLIENT_ACK,
 	S__COUNT
 };
 
@@ -53,13 +58,10 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
-	[S_SAVEPOINT] = "SAVEPOINT job",
-	[S_RELEASE] = "RELEASE job",
-	[S_ROLLBACK_TO] = "ROLLBACK TO job",
 	[S_CREATE] = "INSERT INTO conversations(public_id, token_hash, created_at,"
 		     " last_active_at, lang, name, email) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6)",
 	[S_FIND_TOKEN] = "SELECT id, public_id, last_active_at, last_seq, lang, name, email,"
-			 " token_hash FROM conversations WHERE token_hash = ?1",
+			 " token_hash, turns FROM conversations WHERE token_hash = ?1",
 	[S_TOUCH] = "UPDATE conversations SET last_active_at = ?2, lang = coalesce(?3, lang),"
 		    " name = coalesce(?4, name), email = coalesce(?5, email) WHERE id = ?1"
 		    " RETURNING lang, name, email",
@@ -68,16 +70,30 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_RECENT] = "SELECT client_id, seq FROM events WHERE conversation_id = ?1"
 		     " AND client_id IS NOT NULL ORDER BY seq DESC LIMIT ?2",
 	[S_FIND_CLIENT_ID] = "SELECT seq FROM events WHERE conversation_id = ?1 AND client_id = ?2",
-	[S_NEXT_SEQ] = "UPDATE conversations SET last_seq = last_seq + 1, last_active_at = ?2"
-		       " WHERE id = ?1 AND last_seq < ?3 RETURNING last_seq",
+	[S_CONV_STATE] = "SELECT last_seq, turns FROM conversations WHERE id = ?1",
+	[S_SAVE_CONV_STATE] = "UPDATE conversations SET last_seq = ?2, turns = ?3,"
+			      " last_active_at = ?4 WHERE id = ?1",
 	[S_INSERT_EVENT] = "INSERT INTO events(conversation_id, seq, kind, client_id, body,"
 			   " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_CLIENT_ACK] = "UPDATE conversations SET client_seq = max(client_seq, ?2)"
 			 " WHERE id = ?1 AND ?2 <= last_seq",
 };
 
+/* What the store thread knows of a conversation it wrote to lately: its
+ * last seq and turn count, so an append needs no read. Thread-owned;
+ * dropped whole when a batch fails or it grows past SEQ_CACHE_MAX. */
+struct conv_state {
+	int64_t conv;
+	int64_t last_seq;
+	int64_t turns;
+	UT_hash_handle hh;
+};
+#define SEQ_CACHE_MAX 65536
+
 struct store {
-	sqlite3 *db;                  /* owned by the thread once started */
+	sqlite3 *db;
+	struct conv_state *states;    /* uthash by conv; store thread only */
+	long n_states;                  /* owned by the thread once started */
 	sqlite3_stmt *stmt[S__COUNT];
 	const logger *lg;             /* borrowed */
 	struct metrics *metrics;      /* borrowed */
@@ -222,6 +238,7 @@ static int run_resume(store *st, struct store_job *j)
 	snprintf(j->public_id, sizeof(j->public_id), "%s", (const char *)sqlite3_column_text(s, 1));
 	last_active = sqlite3_column_int64(s, 2);
 	j->seq = sqlite3_column_int64(s, 3);
+	j->turns = sqlite3_column_int64(s, 8);
 	finish(s);
 	if (j->now_ms - last_active > j->ttl_ms) {
 		j->status = STORE_EXPIRED;
@@ -282,40 +299,90 @@ static int run_resume(store *st, struct store_job *j)
 	return (rc == SQLITE_DONE || rc == SQLITE_ROW) ? 0 : -1;
 }
 
-/* Takes the conversation's next seq and inserts one frame. Returns 0 with
- * *seq set, 1 if the conversation is full, -1 on a database error. */
-static int insert_event(store *st, const struct store_job *j, const char *kind,
-			const char *client_id, const char *body, size_t body_len, int64_t *seq)
+static void forget_states(store *st)
 {
-	sqlite3_stmt *s = st->stmt[S_NEXT_SEQ];
-	int rc;
+	struct conv_state *c, *tmp;
+	HASH_ITER(hh, st->states, c, tmp) {
+		HASH_DEL(st->states, c);
+		free(c);
+	}
+	st->n_states = 0;
+}
+
+/* The conversation's seq and turns, from the cache or the database.
+ * NULL if it does not exist or the read failed. */
+static struct conv_state *conv_state(store *st, int64_t conv)
+{
+	struct conv_state *c = NULL;
+	sqlite3_stmt *s;
+
+	HASH_FIND(hh, st->states, &conv, sizeof(conv), c);
+	if (c)
+		return c;
+	s = st->stmt[S_CONV_STATE];
+	sqlite3_bind_int64(s, 1, conv);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		if (st->n_states >= SEQ_CACHE_MAX)
+			forget_states(st);
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			abort();
+		c->conv = conv;
+		c->last_seq = sqlite3_column_int64(s, 0);
+		c->turns = sqlite3_column_int64(s, 1);
+		HASH_ADD(hh, st->states, conv, sizeof(c->conv), c);
+		st->n_states++;
+	}
+	finish(s);
+	return c;
+}
+
+/* Inserts one frame at `seq`. Returns 0, 1 if client_id is already stored
+ * (nothing inserted), -1 on a database error. */
+static int insert_event(store *st, const struct store_job *j, int64_t seq, const char *kind,
+			const char *client_id, const char *body, size_t body_len)
+{
+	sqlite3_stmt *s = st->stmt[S_INSERT_EVENT];
+	int rc, ext;
 
 	sqlite3_bind_int64(s, 1, j->conv);
-	sqlite3_bind_int64(s, 2, j->now_ms);
-	sqlite3_bind_int64(s, 3, j->max_events);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*seq = sqlite3_column_int64(s, 0);
-	finish(s);
-	if (rc == SQLITE_DONE)
-		return 1; /* full (an unknown conversation cannot happen: ids come from us) */
-	if (rc != SQLITE_ROW)
-		return -1;
-	s = st->stmt[S_INSERT_EVENT];
-	sqlite3_bind_int64(s, 1, j->conv);
-	sqlite3_bind_int64(s, 2, *seq);
+	sqlite3_bind_int64(s, 2, seq);
 	sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
 	bind_opt_text(s, 4, client_id);
 	sqlite3_bind_text(s, 5, body, (int)body_len, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, j->now_ms);
-	return exec_stmt(st, S_INSERT_EVENT);
+	rc = sqlite3_step(s);
+	ext = sqlite3_extended_errcode(st->db);
+	finish(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (client_id && ext == SQLITE_CONSTRAINT_UNIQUE)
+		return 1;
+	log_error(st->lg, "store_error", "stmt=insert_event rc=%d err=\"%s\"", ext,
+		  sqlite3_errmsg(st->db));
+	return -1;
 }
 
+/* The customer message (or a lone frame) and its extras take the next
+ * seqs. A duplicate client_id consumes none: the statement that hit the
+ * unique index is undone by SQLite, and the original seq is returned. */
 static int run_append(store *st, struct store_job *j)
 {
+	struct conv_state *c = conv_state(st, j->conv);
+	int64_t seq;
 	int rc;
 
-	if (j->client_id) {
+	if (!c) {
+		j->status = STORE_NOT_FOUND;
+		return 0;
+	}
+	seq = c->last_seq + 1;
+	if (seq > j->max_events) {
+		j->status = STORE_FULL;
+		return 0;
+	}
+	rc = insert_event(st, j, seq, j->kind, j->client_id, j->body, j->body_len);
+	if (rc > 0) {
 		sqlite3_stmt *s = st->stmt[S_FIND_CLIENT_ID];
 		sqlite3_bind_int64(s, 1, j->conv);
 		sqlite3_bind_text(s, 2, j->client_id, -1, SQLITE_STATIC);
@@ -325,28 +392,28 @@ static int run_append(store *st, struct store_job *j)
 			j->status = STORE_DUPLICATE;
 		}
 		finish(s);
-		if (rc == SQLITE_ROW)
-			return 0;
-		if (rc != SQLITE_DONE)
-			return -1;
+		return rc == SQLITE_ROW ? 0 : -1;
 	}
-	rc = insert_event(st, j, j->kind, j->client_id, j->body, j->body_len, &j->seq);
-	if (rc) {
-		if (rc > 0)
-			j->status = STORE_FULL;
-		return rc < 0 ? -1 : 0;
-	}
+	if (rc < 0)
+		return -1;
+	j->seq = seq;
 	for (size_t i = 0; i < j->n_extra; i++) {
 		struct store_extra *e = &j->extra[i];
-		rc = insert_event(st, j, e->kind, NULL, e->body, e->body_len, &e->seq);
-		if (rc < 0)
+		if (seq + 1 > j->max_events)
+			break; /* full: the customer's message is in, the rest is not */
+		if (insert_event(st, j, seq + 1, e->kind, NULL, e->body, e->body_len))
 			return -1;
-		if (rc > 0) {
-			e->seq = 0;
-			break;
-		}
+		e->seq = ++seq;
 	}
-	return 0;
+	c->last_seq = seq;
+	if (j->client_id)
+		c->turns++;
+	sqlite3_stmt *s = st->stmt[S_SAVE_CONV_STATE];
+	sqlite3_bind_int64(s, 1, j->conv);
+	sqlite3_bind_int64(s, 2, c->last_seq);
+	sqlite3_bind_int64(s, 3, c->turns);
+	sqlite3_bind_int64(s, 4, j->now_ms);
+	return exec_stmt(st, S_SAVE_CONV_STATE);
 }
 
 static int run_client_ack(store *st, struct store_job *j)
@@ -357,17 +424,14 @@ static int run_client_ack(store *st, struct store_job *j)
 	return exec_stmt(st, S_CLIENT_ACK);
 }
 
-/* Runs one job inside a savepoint, so that its failure leaves the rest of
- * the batch intact. */
-static void run_job(store *st, struct store_job *j)
+/* Runs one job. Returns -1 if the database failed, which fails the whole
+ * batch: jobs are not isolated from each other, so nothing of a failed
+ * batch may be committed. */
+static int run_job(store *st, struct store_job *j)
 {
 	int rc;
 
 	j->status = STORE_OK;
-	if (exec_stmt(st, S_SAVEPOINT)) {
-		j->status = STORE_FAILED;
-		return;
-	}
 	switch (j->op) {
 	case STORE_CREATE: rc = run_create(st, j); break;
 	case STORE_RESUME: rc = run_resume(st, j); break;
@@ -375,14 +439,10 @@ static void run_job(store *st, struct store_job *j)
 	case STORE_CLIENT_ACK: rc = run_client_ack(st, j); break;
 	default: rc = -1; break;
 	}
-	if (rc) {
+	if (rc)
 		log_error(st->lg, "store_job_failed", "op=%d err=\"%s\"", (int)j->op,
 			  sqlite3_errmsg(st->db));
-		exec_stmt(st, S_ROLLBACK_TO);
-		free_results(j);
-		j->status = STORE_FAILED;
-	}
-	exec_stmt(st, S_RELEASE);
+	return rc;
 }
 
 /* ===== the thread ===== */
@@ -402,14 +462,15 @@ static void run_batch(store *st, struct store_job *batch, size_t n)
 	if (exec_stmt(st, S_BEGIN)) {
 		failed = 1;
 	} else {
-		for (struct store_job *j = batch; j; j = j->next)
-			run_job(st, j);
-		if (exec_stmt(st, S_COMMIT)) {
+		for (struct store_job *j = batch; j && !failed; j = j->next)
+			failed = run_job(st, j) != 0;
+		if (failed || exec_stmt(st, S_COMMIT)) {
 			exec_stmt(st, S_ROLLBACK);
 			failed = 1;
 		}
 	}
 	if (failed) {
+		forget_states(st); /* the cache may hold seqs that were rolled back */
 		for (struct store_job *j = batch; j; j = j->next) {
 			free_results(j);
 			j->status = STORE_FAILED;
@@ -512,7 +573,7 @@ store *store_open(const struct store_options *opt, const logger *lg, struct metr
 		  void (*wake)(void *ud), void *wake_ud, char *err, size_t errlen)
 {
 	store *st = calloc(1, sizeof(*st));
-	char pragmas[160];
+	char pragmas[320];
 	int rc;
 
 	if (!st)
@@ -534,7 +595,9 @@ store *store_open(const struct store_options *opt, const logger *lg, struct metr
 	}
 	sqlite3_busy_timeout(st->db, 5000);
 	snprintf(pragmas, sizeof(pragmas),
-		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;",
+		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
+		 " PRAGMA cache_size=-32768; PRAGMA mmap_size=268435456;"
+		 " PRAGMA wal_autocheckpoint=8192;",
 		 opt->synchronous_full ? "FULL" : "NORMAL");
 	if (exec_sql(st->db, pragmas, err, errlen) || migrate(st->db, lg, err, errlen))
 		goto err;
@@ -621,6 +684,7 @@ void store_close(store *st)
 		next = j->next;
 		store_job_free(j);
 	}
+	forget_states(st);
 	for (int i = 0; i < S__COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);

@@ -88,6 +88,7 @@ struct store_job {
 
 	enum store_status status;   /* out */
 	int64_t seq;                /* out: APPEND's seq; RESUME's last_seq */
+	int64_t turns;              /* out: RESUME: customer messages stored */
 	struct store_event *events; /* out: RESUME replay, owned */
 	size_t n_events;
 	struct store_recent *recent;/* out: RESUME, newest first, owned */

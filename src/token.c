@@ -45,7 +45,7 @@ int token_hash_text(const char *text, unsigned char hash[TOKEN_HASH_BYTES])
 	size_t raw_len = 0;
 	const char *end = NULL;
 
-	if (strlen(text) != TOKEN_TEXT_LEN)
+	if (strspn(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != TOKEN_TEXT_LEN || text[TOKEN_TEXT_LEN])
 		return -1;
 	if (sodium_base642bin(raw, sizeof(raw), text, TOKEN_TEXT_LEN, NULL, &raw_len, &end,
 			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||

@@ -201,7 +201,7 @@ int wire_parse(const char *buf, size_t len, size_t max_text, struct wire_in *in,
 	memset(f, 0, sizeof(*f));
 	if (!wire_utf8_valid(buf, len))
 		return fault(f, WIRE_ERR_INVALID_UTF8, "the frame is not valid UTF-8");
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (!root) {
 		if (json_error_code(&jerr) == json_error_invalid_utf8)
 			return fault(f, WIRE_ERR_INVALID_UTF8, "the frame is not valid UTF-8");
