@@ -57,14 +57,14 @@ test: deps
 	$(MAKE) test-unit test-e2e
 
 test-unit: $(addprefix build/asan/test_,$(UNIT_TESTS))
-	@set -e; for t in $^; do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t; done
+	@failed=0; for t in $^; do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t || failed=1; done; exit $$failed
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
 test-e2e: build/asan/supportd node_modules/.package-lock.json
-	SUPPORTD_BIN=build/asan/supportd ASAN_OPTIONS=detect_leaks=0 node --test tests/e2e/
+	SUPPORTD_BIN=build/asan/supportd ASAN_OPTIONS=detect_leaks=1 node --test tests/e2e/
 
 # Benchmarks are not part of `make test`: they print figures for docs/benchmarks.md.
 bench/loadgen: bench/loadgen.c

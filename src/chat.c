@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <uthash.h>
 
 #include "clock.h"
@@ -212,6 +215,12 @@ static int conn_writable(struct chat_conn *c)
 	size_t len;
 	unsigned char *p;
 
+	int fd = (int)lws_get_socket_fd(c->wsi), on = 1, off = 0;
+	int cork = c->ob.frames > 1 && fd >= 0;
+
+	/* several frames (an ack and its replies) leave in one segment */
+	if (cork)
+		setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
 	while ((p = outbox_peek(&c->ob, &len))) {
 		if (lws_write(c->wsi, p, len, LWS_WRITE_TEXT) < (int)len)
 			return -1;
@@ -219,6 +228,8 @@ static int conn_writable(struct chat_conn *c)
 		if (lws_send_pipe_choked(c->wsi))
 			break;
 	}
+	if (cork)
+		setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
 	if ((c->pause & PAUSE_OUTBOX) && c->ob.bytes < OUTBOX_LOW)
 		set_pause(c, PAUSE_OUTBOX, 0);
 	if (c->ob.head) {

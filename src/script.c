@@ -67,6 +67,7 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
 	sc->budget -= HOOK_EVERY;
 	if (sc->budget <= 0) {
 		lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+		lua_sethook(sc->L, budget_hook, LUA_MASKCOUNT, 1); /* L may be a coroutine */
 		luaL_error(L, "instruction budget of %I exceeded", (lua_Integer)sc->lim.instructions);
 	}
 }
@@ -131,10 +132,28 @@ static int sandbox_print(lua_State *L)
 	return 0;
 }
 
+/* setmetatable without finalizers: a __gc metamethod would run during
+ * garbage collection, outside any budget, even at shutdown. Lua only
+ * registers an object for finalization if its metatable has __gc when it
+ * is set, so checking here is enough. */
+static int sandbox_setmetatable(lua_State *L)
+{
+	if (lua_istable(L, 2)) {
+		lua_pushliteral(L, "__gc");
+		if (lua_rawget(L, 2) != LUA_TNIL)
+			return luaL_error(L, "__gc metamethods are not allowed");
+	}
+	lua_settop(L, 2);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, 2, 1);
+	return 1;
+}
+
 static const char *const base_allowed[] = {
 	"assert", "error", "ipairs", "next", "pairs", "pcall", "xpcall", "select",
 	"tonumber", "tostring", "type", "rawequal", "rawget", "rawset", "rawlen",
-	"setmetatable", "getmetatable", NULL};
+	"getmetatable", NULL};
 
 static const luaL_Reg libs[] = {
 	{LUA_GNAME, luaopen_base},
@@ -167,6 +186,9 @@ static void push_sandbox(lua_State *L)
 		lua_getfield(L, -1, *n);
 		lua_setfield(L, -3, *n);
 	}
+	lua_getfield(L, -1, "setmetatable");
+	lua_pushcclosure(L, sandbox_setmetatable, 1);
+	lua_setfield(L, -3, "setmetatable");
 	lua_pop(L, 1);
 	for (const luaL_Reg *l = libs + 1; l->name; l++) {
 		lua_getglobal(L, l->name);

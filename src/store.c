@@ -2,8 +2,13 @@
  *
  * One connection, owned by main() until store_open() returns and by the
  * store thread from then on. The thread takes every queued job (up to
- * batch_max), runs each inside a savepoint of one IMMEDIATE transaction,
- * commits once, and hands the finished batch back to the loop. */
+ * batch_max), runs them all in one IMMEDIATE transaction, commits once,
+ * and hands the finished batch back to the loop. Jobs are not isolated
+ * from each other: if the database fails one, the whole batch is rolled
+ * back and every job in it reports STORE_FAILED (the clients send again).
+ * The thread caches each conversation's last seq and turn count, so an
+ * append writes without reading first; the cache is dropped with any
+ * rolled-back batch. */
 #include "store.h"
 
 #include <pthread.h>
@@ -107,6 +112,7 @@ struct store {
 	struct store_job *queue_head, *queue_tail; /* submitted, not yet run */
 	struct store_job *done_head, *done_tail;   /* run, callbacks pending */
 	int stopping;
+	int idle;                     /* the thread is waiting for work */
 	atomic_long pending;
 	atomic_int healthy;
 };
@@ -363,6 +369,22 @@ static int insert_event(store *st, const struct store_job *j, int64_t seq, const
 	return -1;
 }
 
+/* Looks a customer message id up. Returns 1 with *seq set, 0 if absent,
+ * -1 on a database error. */
+static int find_client_id(store *st, int64_t conv, const char *client_id, int64_t *seq)
+{
+	sqlite3_stmt *s = st->stmt[S_FIND_CLIENT_ID];
+	int rc;
+
+	sqlite3_bind_int64(s, 1, conv);
+	sqlite3_bind_text(s, 2, client_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*seq = sqlite3_column_int64(s, 0);
+	finish(s);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* The customer message (or a lone frame) and its extras take the next
  * seqs. A duplicate client_id consumes none: the statement that hit the
  * unique index is undone by SQLite, and the original seq is returned. */
@@ -377,22 +399,21 @@ static int run_append(store *st, struct store_job *j)
 		return 0;
 	}
 	seq = c->last_seq + 1;
-	if (seq > j->max_events) {
+	if (seq <= j->max_events)
+		rc = insert_event(st, j, seq, j->kind, j->client_id, j->body, j->body_len);
+	else
+		rc = j->client_id ? 1 : 2; /* full; but a resent message is still acknowledged */
+	if (rc == 1) {
+		rc = find_client_id(st, j->conv, j->client_id, &j->seq);
+		if (rc > 0)
+			j->status = STORE_DUPLICATE;
+		else if (rc == 0 && seq > j->max_events)
+			j->status = STORE_FULL;
+		return j->status != STORE_OK ? 0 : -1;
+	}
+	if (rc == 2) {
 		j->status = STORE_FULL;
 		return 0;
-	}
-	rc = insert_event(st, j, seq, j->kind, j->client_id, j->body, j->body_len);
-	if (rc > 0) {
-		sqlite3_stmt *s = st->stmt[S_FIND_CLIENT_ID];
-		sqlite3_bind_int64(s, 1, j->conv);
-		sqlite3_bind_text(s, 2, j->client_id, -1, SQLITE_STATIC);
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW) {
-			j->seq = sqlite3_column_int64(s, 0);
-			j->status = STORE_DUPLICATE;
-		}
-		finish(s);
-		return rc == SQLITE_ROW ? 0 : -1;
 	}
 	if (rc < 0)
 		return -1;
@@ -489,8 +510,11 @@ static void *store_thread(void *arg)
 		size_t n = 1;
 
 		pthread_mutex_lock(&st->lock);
-		while (!st->queue_head && !st->stopping)
+		while (!st->queue_head && !st->stopping) {
+			st->idle = 1;
 			pthread_cond_wait(&st->cond, &st->lock);
+			st->idle = 0;
+		}
 		if (!st->queue_head) {
 			pthread_mutex_unlock(&st->lock);
 			break;
@@ -639,7 +663,8 @@ void store_submit(store *st, struct store_job *job,
 	else
 		st->queue_head = job;
 	st->queue_tail = job;
-	pthread_cond_signal(&st->cond);
+	if (st->idle) /* a busy thread takes the whole queue when it is done */
+		pthread_cond_signal(&st->cond);
 	pthread_mutex_unlock(&st->lock);
 }
 
