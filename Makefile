@@ -64,7 +64,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@touch $@
 
 test-e2e: build/asan/supportd node_modules/.package-lock.json
-	SUPPORTD_BIN=build/asan/supportd ASAN_OPTIONS=detect_leaks=1 node --test tests/e2e/
+	SUPPORTD_BIN=build/asan/supportd ASAN_OPTIONS=detect_leaks=1 node --test tests/e2e/*.test.js
 
 # Benchmarks are not part of `make test`: they print figures for docs/benchmarks.md.
 bench/loadgen: bench/loadgen.c

@@ -296,6 +296,20 @@ static void attach(struct chat *ch, struct chat_conn *c, struct conversation *co
 
 static void on_create_done(struct store_job *job, void *ud);
 
+/* The connection a hello job was for, if it is still waiting for it. */
+static struct chat_conn *greeting_conn(struct chat *ch, const struct store_job *job)
+{
+	struct chat_conn *c = conn_find(ch, job->conn_id);
+	return (c && c->state == CS_GREETING) ? c : NULL;
+}
+
+/* A hello that cannot be served: say so and close, so the client retries. */
+static void fail_greeting(struct chat *ch, struct chat_conn *c, const char *message)
+{
+	conn_error(ch, c, WIRE_ERR_STORE_UNAVAILABLE, message, NULL);
+	conn_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "store unavailable");
+}
+
 /* Starts a new conversation for c; takes ownership of lang, name, email. */
 static void start_new(struct chat *ch, struct chat_conn *c, char *lang, char *name, char *email)
 {
@@ -307,8 +321,7 @@ static void start_new(struct chat *ch, struct chat_conn *c, char *lang, char *na
 	if (token_conversation_id(job->public_id) || token_new(c->token, job->token_hash)) {
 		log_error(&ch->d->log, "no_randomness", "conn=%llu", (unsigned long long)c->id);
 		store_job_free(job);
-		conn_error(ch, c, WIRE_ERR_STORE_UNAVAILABLE, "cannot start a conversation now", NULL);
-		conn_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "no randomness");
+		fail_greeting(ch, c, "cannot start a conversation now; please reconnect");
 		return;
 	}
 	job->conn_id = c->id;
@@ -319,17 +332,12 @@ static void start_new(struct chat *ch, struct chat_conn *c, char *lang, char *na
 static void on_create_done(struct store_job *job, void *ud)
 {
 	struct chat *ch = ud;
-	struct chat_conn *c = conn_find(ch, job->conn_id);
+	struct chat_conn *c = greeting_conn(ch, job);
 	struct conversation *conv;
 
-	if (!c || c->state != CS_GREETING) {
-		store_job_free(job);
-		return;
-	}
-	if (job->status != STORE_OK) {
-		conn_error(ch, c, WIRE_ERR_STORE_UNAVAILABLE,
-			   "could not start a conversation; please reconnect", NULL);
-		conn_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "store unavailable");
+	if (c && job->status != STORE_OK)
+		fail_greeting(ch, c, "could not start a conversation; please reconnect");
+	if (!c || job->status != STORE_OK) {
 		store_job_free(job);
 		return;
 	}
@@ -342,10 +350,10 @@ static void on_create_done(struct store_job *job, void *ud)
 static void on_resume_done(struct store_job *job, void *ud)
 {
 	struct chat *ch = ud;
-	struct chat_conn *c = conn_find(ch, job->conn_id);
+	struct chat_conn *c = greeting_conn(ch, job);
 	struct conversation *conv;
 
-	if (!c || c->state != CS_GREETING) {
+	if (!c) {
 		store_job_free(job);
 		return;
 	}
@@ -365,9 +373,7 @@ static void on_resume_done(struct store_job *job, void *ud)
 		store_job_free(job);
 		return;
 	default:
-		conn_error(ch, c, WIRE_ERR_STORE_UNAVAILABLE,
-			   "could not resume the conversation; please reconnect", NULL);
-		conn_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "store unavailable");
+		fail_greeting(ch, c, "could not resume the conversation; please reconnect");
 		store_job_free(job);
 		return;
 	}

@@ -167,7 +167,10 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 /* chat.c keeps only a pointer in lws's per-session storage */
 static const struct lws_protocols protocols[] = {
 	{"http", http_callback, sizeof(struct http_pss), 0, 0, NULL, 0},
-	{CHAT_PROTOCOL, chat_callback, sizeof(void *), 1024, 0, NULL, 0},
+	/* rx_buffer_size is allocated per connection: keep it small, chat.c
+	 * reassembles. tx_packet_size costs nothing per connection and lets a
+	 * large frame go out in one send instead of rx_buffer_size pieces. */
+	{CHAT_PROTOCOL, chat_callback, sizeof(void *), 1024, 0, NULL, 65536},
 	{AGENT_PROTOCOL, agent_callback, AGENT_PSS_SIZE, 1024, 0, NULL, 0},
 	{SIGNAL_PROTOCOL, daemon_signal_callback, 0, 0, 0, NULL, 0},
 	{NULL, NULL, 0, 0, 0, NULL, 0}};

@@ -37,8 +37,12 @@ static const char *const migrations[] = {
 	"  client_seq INTEGER NOT NULL DEFAULT 0,"
 	"  turns INTEGER NOT NULL DEFAULT 0,"
 	"  lang TEXT, name TEXT, email TEXT);"
-	/* events are appended in commit order (rowid), so a commit writes few
-	 * table pages however many conversations it touches */
+	/* one row per content frame, appended in commit order (rowid), so a
+	 * commit writes few table pages however many conversations it
+	 * touches; the index finds a conversation's frames. Message ids are
+	 * unique per conversation: the store thread enforces that (struct
+	 * idset) instead of a second index, which would add a page write per
+	 * conversation to every commit. */
 	"CREATE TABLE events ("
 	"  id INTEGER PRIMARY KEY,"
 	"  conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
@@ -47,15 +51,13 @@ static const char *const migrations[] = {
 	"  client_id TEXT,"
 	"  body TEXT NOT NULL,"
 	"  created_at INTEGER NOT NULL);"
-	"CREATE UNIQUE INDEX events_seq ON events(conversation_id, seq);"
-	"CREATE UNIQUE INDEX events_client_id ON events(conversation_id, client_id)"
-	"  WHERE client_id IS NOT NULL;",
+	"CREATE UNIQUE INDEX events_seq ON events(conversation_id, seq);",
 };
 
 enum stmt_id {
 	S_BEGIN, S_COMMIT, S_ROLLBACK,
 	S_CREATE, S_FIND_TOKEN, S_TOUCH, S_REPLAY, S_RECENT,
-	S_FIND_CLIENT_ID, S_CONV_STATE, S_SAVE_CONV_STATE, S_INSERT_EVENT, S_CLIENT_ACK,
+	S_FIND_CLIENT_ID, S_CONV_STATE, S_CONV_IDS, S_SAVE_CONV_STATE, S_INSERT_EVENT, S_CLIENT_ACK,
 	S__COUNT
 };
 
@@ -76,6 +78,8 @@ static const char *const stmt_sql[S__COUNT] = {
 		     " AND client_id IS NOT NULL ORDER BY seq DESC LIMIT ?2",
 	[S_FIND_CLIENT_ID] = "SELECT seq FROM events WHERE conversation_id = ?1 AND client_id = ?2",
 	[S_CONV_STATE] = "SELECT last_seq, turns FROM conversations WHERE id = ?1",
+	[S_CONV_IDS] = "SELECT client_id FROM events WHERE conversation_id = ?1"
+		       " AND client_id IS NOT NULL",
 	[S_SAVE_CONV_STATE] = "UPDATE conversations SET last_seq = ?2, turns = ?3,"
 			      " last_active_at = ?4 WHERE id = ?1",
 	[S_INSERT_EVENT] = "INSERT INTO events(conversation_id, seq, kind, client_id, body,"
@@ -84,21 +88,45 @@ static const char *const stmt_sql[S__COUNT] = {
 			 " WHERE id = ?1 AND ?2 <= last_seq",
 };
 
+/* The message ids of one conversation, as SipHash values in an open
+ * addressing table (0 marks a free slot). A hit is confirmed against the
+ * database, so a hash collision can never drop a message. */
+struct idset {
+	uint64_t *slots;
+	size_t cap, n;            /* cap is a power of two, or 0 */
+};
+
 /* What the store thread knows of a conversation it wrote to lately: its
- * last seq and turn count, so an append needs no read. Thread-owned;
- * dropped whole when a batch fails or it grows past SEQ_CACHE_MAX. */
+ * last seq, turn count and every message id, so an append needs no read
+ * and no unique index. Thread-owned; dropped whole when a batch fails or
+ * the cache holds more than CACHE_IDS_MAX ids. */
 struct conv_state {
 	int64_t conv;
 	int64_t last_seq;
 	int64_t turns;
+	struct idset ids;
 	UT_hash_handle hh;
 };
-#define SEQ_CACHE_MAX 65536
+#define CACHE_IDS_MAX (1 << 21)
+
+/* WAL pages after which the checkpointer copies the WAL into the database.
+ * Checkpoints run on their own thread and connection, PASSIVE, so that a
+ * commit never waits for one (SQLite's automatic checkpoint would run
+ * inside the commit that crosses the threshold). */
+#define CHECKPOINT_PAGES 4096
+/* A writer that never pauses keeps the WAL from ever starting over: the
+ * checkpointer is always a few commits behind. Past this size the store
+ * thread, between two batches, runs a PASSIVE checkpoint itself; the
+ * checkpointer has copied nearly everything already, so it is short, and
+ * the next transaction then starts the WAL from its beginning. */
+#define CHECKPOINT_RESTART_PAGES 16384
 
 struct store {
 	sqlite3 *db;
 	struct conv_state *states;    /* uthash by conv; store thread only */
-	long n_states;                  /* owned by the thread once started */
+	size_t cached_ids;            /* ids held by all of states */
+	unsigned char id_key[crypto_shorthash_KEYBYTES]; /* random per process */
+	int wal_pages;                /* WAL size after the last commit */                  /* owned by the thread once started */
 	sqlite3_stmt *stmt[S__COUNT];
 	const logger *lg;             /* borrowed */
 	struct metrics *metrics;      /* borrowed */
@@ -107,6 +135,11 @@ struct store {
 	void *wake_ud;
 
 	pthread_t thread;
+	sqlite3 *ckpt_db;             /* the checkpointer's own connection */
+	pthread_t ckpt_thread;
+	pthread_mutex_t ckpt_lock;    /* guards ckpt_wanted and ckpt_stopping */
+	pthread_cond_t ckpt_cond;
+	int ckpt_wanted, ckpt_stopping;
 	pthread_mutex_t lock;         /* guards the two lists and stopping */
 	pthread_cond_t cond;
 	struct store_job *queue_head, *queue_tail; /* submitted, not yet run */
@@ -305,51 +338,106 @@ static int run_resume(store *st, struct store_job *j)
 	return (rc == SQLITE_DONE || rc == SQLITE_ROW) ? 0 : -1;
 }
 
+static uint64_t id_hash(const store *st, const char *id)
+{
+	uint64_t h;
+	crypto_shorthash((unsigned char *)&h, (const unsigned char *)id, strlen(id), st->id_key);
+	return h ? h : 1;
+}
+
+/* 1 if h is in the set. */
+static int idset_has(const struct idset *s, uint64_t h)
+{
+	if (!s->cap)
+		return 0;
+	for (size_t i = h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+		if (s->slots[i] == h)
+			return 1;
+		if (!s->slots[i])
+			return 0;
+	}
+}
+
+static void idset_add(struct idset *s, uint64_t h)
+{
+	if ((s->n + 1) * 2 > s->cap) { /* keep it at most half full */
+		struct idset bigger = {NULL, s->cap ? s->cap * 2 : 16, 0};
+		bigger.slots = calloc(bigger.cap, sizeof(*bigger.slots));
+		if (!bigger.slots)
+			abort();
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->slots[i])
+				idset_add(&bigger, s->slots[i]);
+		free(s->slots);
+		*s = bigger;
+	}
+	size_t i = h & (s->cap - 1);
+	while (s->slots[i] && s->slots[i] != h)
+		i = (i + 1) & (s->cap - 1);
+	if (!s->slots[i]) {
+		s->slots[i] = h;
+		s->n++;
+	}
+}
+
 static void forget_states(store *st)
 {
 	struct conv_state *c, *tmp;
 	HASH_ITER(hh, st->states, c, tmp) {
 		HASH_DEL(st->states, c);
+		free(c->ids.slots);
 		free(c);
 	}
-	st->n_states = 0;
+	st->cached_ids = 0;
 }
 
-/* The conversation's seq and turns, from the cache or the database.
- * NULL if it does not exist or the read failed. */
+/* The conversation's seq, turns and ids, from the cache or the database.
+ * NULL if it does not exist or a read failed. */
 static struct conv_state *conv_state(store *st, int64_t conv)
 {
 	struct conv_state *c = NULL;
 	sqlite3_stmt *s;
+	int rc;
 
 	HASH_FIND(hh, st->states, &conv, sizeof(conv), c);
 	if (c)
 		return c;
+	if (st->cached_ids > CACHE_IDS_MAX)
+		forget_states(st);
 	s = st->stmt[S_CONV_STATE];
 	sqlite3_bind_int64(s, 1, conv);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		if (st->n_states >= SEQ_CACHE_MAX)
-			forget_states(st);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
 		c = calloc(1, sizeof(*c));
 		if (!c)
 			abort();
 		c->conv = conv;
 		c->last_seq = sqlite3_column_int64(s, 0);
 		c->turns = sqlite3_column_int64(s, 1);
-		HASH_ADD(hh, st->states, conv, sizeof(c->conv), c);
-		st->n_states++;
 	}
 	finish(s);
+	if (!c)
+		return NULL;
+	s = st->stmt[S_CONV_IDS];
+	sqlite3_bind_int64(s, 1, conv);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		idset_add(&c->ids, id_hash(st, (const char *)sqlite3_column_text(s, 0)));
+	finish(s);
+	if (rc != SQLITE_DONE) {
+		free(c->ids.slots);
+		free(c);
+		return NULL;
+	}
+	st->cached_ids += c->ids.n;
+	HASH_ADD(hh, st->states, conv, sizeof(c->conv), c);
 	return c;
 }
 
-/* Inserts one frame at `seq`. Returns 0, 1 if client_id is already stored
- * (nothing inserted), -1 on a database error. */
+/* Inserts one frame at `seq`. Returns 0 or -1 on a database error. */
 static int insert_event(store *st, const struct store_job *j, int64_t seq, const char *kind,
 			const char *client_id, const char *body, size_t body_len)
 {
 	sqlite3_stmt *s = st->stmt[S_INSERT_EVENT];
-	int rc, ext;
 
 	sqlite3_bind_int64(s, 1, j->conv);
 	sqlite3_bind_int64(s, 2, seq);
@@ -357,16 +445,7 @@ static int insert_event(store *st, const struct store_job *j, int64_t seq, const
 	bind_opt_text(s, 4, client_id);
 	sqlite3_bind_text(s, 5, body, (int)body_len, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, j->now_ms);
-	rc = sqlite3_step(s);
-	ext = sqlite3_extended_errcode(st->db);
-	finish(s);
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (client_id && ext == SQLITE_CONSTRAINT_UNIQUE)
-		return 1;
-	log_error(st->lg, "store_error", "stmt=insert_event rc=%d err=\"%s\"", ext,
-		  sqlite3_errmsg(st->db));
-	return -1;
+	return exec_stmt(st, S_INSERT_EVENT);
 }
 
 /* Looks a customer message id up. Returns 1 with *seq set, 0 if absent,
@@ -386,11 +465,12 @@ static int find_client_id(store *st, int64_t conv, const char *client_id, int64_
 }
 
 /* The customer message (or a lone frame) and its extras take the next
- * seqs. A duplicate client_id consumes none: the statement that hit the
- * unique index is undone by SQLite, and the original seq is returned. */
+ * seqs. A message id already stored consumes none: the job reports the
+ * original seq instead, even when the conversation is full. */
 static int run_append(store *st, struct store_job *j)
 {
 	struct conv_state *c = conv_state(st, j->conv);
+	uint64_t h = 0;
 	int64_t seq;
 	int rc;
 
@@ -398,23 +478,24 @@ static int run_append(store *st, struct store_job *j)
 		j->status = STORE_NOT_FOUND;
 		return 0;
 	}
-	seq = c->last_seq + 1;
-	if (seq <= j->max_events)
-		rc = insert_event(st, j, seq, j->kind, j->client_id, j->body, j->body_len);
-	else
-		rc = j->client_id ? 1 : 2; /* full; but a resent message is still acknowledged */
-	if (rc == 1) {
-		rc = find_client_id(st, j->conv, j->client_id, &j->seq);
-		if (rc > 0)
-			j->status = STORE_DUPLICATE;
-		else if (rc == 0 && seq > j->max_events)
-			j->status = STORE_FULL;
-		return j->status != STORE_OK ? 0 : -1;
+	if (j->client_id) {
+		h = id_hash(st, j->client_id);
+		if (idset_has(&c->ids, h)) {
+			rc = find_client_id(st, j->conv, j->client_id, &j->seq);
+			if (rc < 0)
+				return -1;
+			if (rc > 0) {
+				j->status = STORE_DUPLICATE;
+				return 0;
+			}
+		}
 	}
-	if (rc == 2) {
+	seq = c->last_seq + 1;
+	if (seq > j->max_events) {
 		j->status = STORE_FULL;
 		return 0;
 	}
+	rc = insert_event(st, j, seq, j->kind, j->client_id, j->body, j->body_len);
 	if (rc < 0)
 		return -1;
 	j->seq = seq;
@@ -427,8 +508,11 @@ static int run_append(store *st, struct store_job *j)
 		e->seq = ++seq;
 	}
 	c->last_seq = seq;
-	if (j->client_id)
+	if (j->client_id) {
 		c->turns++;
+		idset_add(&c->ids, h);
+		st->cached_ids++;
+	}
 	sqlite3_stmt *s = st->stmt[S_SAVE_CONV_STATE];
 	sqlite3_bind_int64(s, 1, j->conv);
 	sqlite3_bind_int64(s, 2, c->last_seq);
@@ -531,6 +615,10 @@ static void *store_thread(void *arg)
 		pthread_mutex_unlock(&st->lock);
 
 		run_batch(st, batch, n);
+		if (st->wal_pages >= CHECKPOINT_RESTART_PAGES) {
+			sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+			st->wal_pages = 0;
+		}
 
 		pthread_mutex_lock(&st->lock);
 		if (st->done_tail)
@@ -540,6 +628,50 @@ static void *store_thread(void *arg)
 		st->done_tail = last;
 		pthread_mutex_unlock(&st->lock);
 		st->wake(st->wake_ud);
+	}
+	return NULL;
+}
+
+/* ===== checkpoints ===== */
+
+
+static int wal_hook(void *ud, sqlite3 *db, const char *name, int pages)
+{
+	store *st = ud;
+	(void)db;
+	(void)name;
+	st->wal_pages = pages; /* the hook runs on the store thread */
+	if (pages >= CHECKPOINT_PAGES) {
+		pthread_mutex_lock(&st->ckpt_lock);
+		st->ckpt_wanted = 1;
+		pthread_cond_signal(&st->ckpt_cond);
+		pthread_mutex_unlock(&st->ckpt_lock);
+	}
+	return SQLITE_OK;
+}
+
+static void *checkpoint_thread(void *arg)
+{
+	store *st = arg;
+
+	for (;;) {
+		int wal = 0, copied = 0, rc;
+
+		pthread_mutex_lock(&st->ckpt_lock);
+		while (!st->ckpt_wanted && !st->ckpt_stopping)
+			pthread_cond_wait(&st->ckpt_cond, &st->ckpt_lock);
+		st->ckpt_wanted = 0;
+		if (st->ckpt_stopping) {
+			pthread_mutex_unlock(&st->ckpt_lock);
+			break;
+		}
+		pthread_mutex_unlock(&st->ckpt_lock);
+		rc = sqlite3_wal_checkpoint_v2(st->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, &wal, &copied);
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+			log_warn(st->lg, "store_checkpoint", "rc=%d err=\"%s\"", rc,
+				 sqlite3_errmsg(st->ckpt_db));
+		else
+			log_debug(st->lg, "store_checkpoint", "wal_pages=%d copied=%d", wal, copied);
 	}
 	return NULL;
 }
@@ -593,6 +725,15 @@ sqlerr:
 	return -1;
 }
 
+static void stop_checkpointer(store *st)
+{
+	pthread_mutex_lock(&st->ckpt_lock);
+	st->ckpt_stopping = 1;
+	pthread_cond_signal(&st->ckpt_cond);
+	pthread_mutex_unlock(&st->ckpt_lock);
+	pthread_join(st->ckpt_thread, NULL);
+}
+
 store *store_open(const struct store_options *opt, const logger *lg, struct metrics *m,
 		  void (*wake)(void *ud), void *wake_ud, char *err, size_t errlen)
 {
@@ -609,6 +750,7 @@ store *store_open(const struct store_options *opt, const logger *lg, struct metr
 	st->wake_ud = wake_ud;
 	atomic_init(&st->pending, 0);
 	atomic_init(&st->healthy, 1);
+	randombytes_buf(st->id_key, sizeof(st->id_key));
 
 	rc = sqlite3_open_v2(opt->path, &st->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -620,8 +762,7 @@ store *store_open(const struct store_options *opt, const logger *lg, struct metr
 	sqlite3_busy_timeout(st->db, 5000);
 	snprintf(pragmas, sizeof(pragmas),
 		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
-		 " PRAGMA cache_size=-32768; PRAGMA mmap_size=268435456;"
-		 " PRAGMA wal_autocheckpoint=8192;",
+		 " PRAGMA cache_size=-32768; PRAGMA mmap_size=268435456;",
 		 opt->synchronous_full ? "FULL" : "NORMAL");
 	if (exec_sql(st->db, pragmas, err, errlen) || migrate(st->db, lg, err, errlen))
 		goto err;
@@ -633,18 +774,42 @@ store *store_open(const struct store_options *opt, const logger *lg, struct metr
 			goto err;
 		}
 	}
-	pthread_mutex_init(&st->lock, NULL);
-	pthread_cond_init(&st->cond, NULL);
-	if (pthread_create(&st->thread, NULL, store_thread, st)) {
-		snprintf(err, errlen, "cannot start the store thread");
-		pthread_mutex_destroy(&st->lock);
-		pthread_cond_destroy(&st->cond);
+	rc = sqlite3_open_v2(opt->path, &st->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: checkpoint connection: %s", opt->path,
+			 st->ckpt_db ? sqlite3_errmsg(st->ckpt_db) : sqlite3_errstr(rc));
 		goto err;
 	}
+	sqlite3_busy_timeout(st->ckpt_db, 5000);
+	/* a connection learns the file is in WAL mode only when it reads it */
+	if (exec_sql(st->ckpt_db, "PRAGMA journal_mode=WAL; SELECT count(*) FROM sqlite_schema;", err,
+		     errlen))
+		goto err;
+	sqlite3_wal_hook(st->db, wal_hook, st); /* replaces automatic checkpoints */
+	pthread_mutex_init(&st->lock, NULL);
+	pthread_cond_init(&st->cond, NULL);
+	pthread_mutex_init(&st->ckpt_lock, NULL);
+	pthread_cond_init(&st->ckpt_cond, NULL);
+	if (pthread_create(&st->ckpt_thread, NULL, checkpoint_thread, st)) {
+		snprintf(err, errlen, "cannot start the checkpoint thread");
+		goto err_sync;
+	}
+	if (pthread_create(&st->thread, NULL, store_thread, st)) {
+		snprintf(err, errlen, "cannot start the store thread");
+		stop_checkpointer(st);
+		goto err_sync;
+	}
 	return st;
+err_sync:
+	pthread_mutex_destroy(&st->lock);
+	pthread_cond_destroy(&st->cond);
+	pthread_mutex_destroy(&st->ckpt_lock);
+	pthread_cond_destroy(&st->ckpt_cond);
 err:
 	for (int i = 0; i < S__COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->ckpt_db);
 	sqlite3_close(st->db);
 	free(st);
 	return NULL;
@@ -705,6 +870,7 @@ void store_close(store *st)
 	pthread_cond_signal(&st->cond);
 	pthread_mutex_unlock(&st->lock);
 	pthread_join(st->thread, NULL);
+	stop_checkpointer(st);
 	for (j = st->done_head; j; j = next) {
 		next = j->next;
 		store_job_free(j);
@@ -712,8 +878,11 @@ void store_close(store *st)
 	forget_states(st);
 	for (int i = 0; i < S__COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
-	sqlite3_close(st->db);
+	sqlite3_close(st->ckpt_db);
+	sqlite3_close(st->db); /* the last connection checkpoints the WAL */
 	pthread_mutex_destroy(&st->lock);
 	pthread_cond_destroy(&st->cond);
+	pthread_mutex_destroy(&st->ckpt_lock);
+	pthread_cond_destroy(&st->ckpt_cond);
 	free(st);
 }

@@ -3,35 +3,21 @@
 // unless the contract says otherwise, the connection stays usable (proved by
 // a following valid message getting its ack).
 
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const {
-  startDaemon, connect, tryConnect, healthz, sqlite, sqlQuote, T,
+  tryConnect, healthz, sqlite, sqlQuote, T, useSharedDaemon,
 } = require('./lib');
 
-let d;
-const clients = [];
-async function open() {
-  const c = await connect(d.port);
-  clients.push(c);
-  return c;
-}
+// Rate limits are lifted here so that they never interfere; they have their
+// own tests in limits.test.js.
+const shared = useSharedDaemon({ config: { chat: { rate_per_sec: 10000, rate_burst: 10000 } } });
+const { open } = shared;
 async function greeted() {
   const c = await open();
   await c.hello();
   return c;
 }
-
-// Rate limits are lifted here so that they never interfere; they have their
-// own tests in limits.test.js.
-before(async () => {
-  d = await startDaemon({ config: { chat: { rate_per_sec: 10000, rate_burst: 10000 } } });
-});
-
-after(async () => {
-  for (const c of clients) c.terminate();
-  if (d) await d.cleanup();
-});
 
 let okCounter = 0;
 // The connection is still open and usable: a valid message gets its ack.
@@ -168,7 +154,7 @@ test('duplicate id -> second ack has duplicate:true and the same seq; stored onc
   await assertStillWorks(c);
 
   // Stored once: the sqlite rows for this id, by kind, are one each...
-  const rows = sqlite(d.dbPath,
+  const rows = sqlite(shared.daemon.dbPath,
     `select kind, count(*) from events where client_id = ${sqlQuote('dup-1')} group by kind`);
   assert.ok(rows.length >= 1, 'the message is in the events table');
   // (other conversations in this file never use the id dup-1)
@@ -251,7 +237,7 @@ test('frame over 64 KiB -> closed with 1009', async () => {
   const errs = c.all.filter((f) => f.type === 'error');
   for (const e of errs) assert.equal(e.code, 'frame_too_large');
   // The daemon is fine and serves others.
-  const h = await healthz(d.port);
+  const h = await healthz(shared.port);
   assert.equal(h.status, 200);
   const c2 = await greeted();
   await assertStillWorks(c2);
@@ -259,11 +245,11 @@ test('frame over 64 KiB -> closed with 1009', async () => {
 
 test('wrong or missing subprotocol on /chat: upgrade refused with HTTP 400', async () => {
   for (const protocol of [null, 'supportd.chat.v2', 'supportd.agent.v1', 'chat']) {
-    const r = await tryConnect(d.port, { protocol });
+    const r = await tryConnect(shared.port, { protocol });
     assert.equal(r.opened, false, `protocol ${protocol}: no websocket opened (${JSON.stringify(r)})`);
     assert.equal(r.status, 400, `protocol ${protocol}: HTTP 400 (${JSON.stringify(r)})`);
   }
-  const h = await healthz(d.port);
+  const h = await healthz(shared.port);
   assert.equal(h.status, 200);
   assert.equal(h.json.status, 'ok');
   const c = await greeted();

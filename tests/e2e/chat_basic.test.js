@@ -2,26 +2,11 @@
 // The happy path of the customer protocol: hello -> welcome, message -> ack
 // then reply, greetings answered by the shipped pipeline.
 
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { startDaemon, connect, isBase64Url } = require('./lib');
+const { isBase64Url, useSharedDaemon } = require('./lib');
 
-let d;
-const clients = [];
-async function open() {
-  const c = await connect(d.port);
-  clients.push(c);
-  return c;
-}
-
-before(async () => {
-  d = await startDaemon();
-});
-
-after(async () => {
-  for (const c of clients) c.terminate();
-  if (d) await d.cleanup();
-});
+const { open } = useSharedDaemon();
 
 test('hello is answered by a welcome with a conversation id and a strong resume token', async () => {
   const c = await open();

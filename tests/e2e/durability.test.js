@@ -1,34 +1,18 @@
 'use strict';
 // kill -9 and restart on the same data dir: nothing acknowledged is lost.
 
-const { test, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const {
-  startDaemon, connect, makeTempDir, removeDir, sqlite, sqlQuote, T,
+  sqlite, sqlQuote, T, useCleanups,
 } = require('./lib');
 
-const cleanups = [];
-after(async () => {
-  const errors = [];
-  for (const fn of cleanups.reverse()) {
-    try { await fn(); } catch (e) { errors.push(e); }
-  }
-  if (errors.length) throw errors[0];
-});
-
-function track(daemon) {
-  cleanups.push(() => daemon.cleanup());
-  return daemon;
-}
-function trackClient(c) {
-  cleanups.push(async () => c.terminate());
-  return c;
-}
+const { daemon, client, tempDir } = useCleanups();
 
 // Resume with last_seq 0 and collect the whole transcript.
 async function transcript(port, token) {
-  const c = trackClient(await connect(port));
+  const c = await client(port);
   const w = await c.hello({ resume: token, last_seq: 0 });
   assert.equal(w.resumed, true, 'conversation survives the restart');
   if (w.last_seq > 0) {
@@ -40,11 +24,10 @@ async function transcript(port, token) {
 }
 
 test('kill -9 after acks, restart: every acked message and its reply is replayed', async () => {
-  const dataDir = makeTempDir('supportd-e2e-data-');
-  cleanups.push(async () => removeDir(dataDir));
+  const dataDir = tempDir('supportd-e2e-data-');
 
-  const d1 = track(await startDaemon({ dataDir }));
-  const c = trackClient(await connect(d1.port));
+  const d1 = await daemon({ dataDir });
+  const c = await client(d1.port);
   const w = await c.hello();
   const live = [];
   for (const [id, text] of [['k-1', 'hello'], ['k-2', 'my order is late'], ['k-3', 'cześć']]) {
@@ -59,7 +42,7 @@ test('kill -9 after acks, restart: every acked message and its reply is replayed
   const ids = sqlite(d1.dbPath, 'select client_id from events where client_id is not null').map((r) => r[0]);
   for (const m of live) assert.ok(ids.includes(m.id), `events has client_id ${m.id}: ${ids}`);
 
-  const d2 = track(await startDaemon({ dataDir }));
+  const d2 = await daemon({ dataDir });
   const { welcome, frames } = await transcript(d2.port, w.resume);
   assert.equal(welcome.conversation, w.conversation);
   assert.equal(welcome.last_seq, 6);
@@ -79,7 +62,7 @@ test('kill -9 after acks, restart: every acked message and its reply is replayed
   }
 
   // The restarted daemon continues the sequence.
-  const c2 = trackClient(await connect(d2.port));
+  const c2 = await client(d2.port);
   await c2.hello({ resume: w.resume });
   const { ack } = await c2.message('k-4', 'hello again');
   assert.equal(ack.seq, 7);
@@ -87,12 +70,11 @@ test('kill -9 after acks, restart: every acked message and its reply is replayed
 });
 
 test('kill -9 at a random moment during a flood: every acked message survives', async (t) => {
-  const dataDir = makeTempDir('supportd-e2e-data-');
-  cleanups.push(async () => removeDir(dataDir));
+  const dataDir = tempDir('supportd-e2e-data-');
   // Limits high enough that the flood is never rate limited.
   const config = { chat: { rate_per_sec: 100000, rate_burst: 100000, max_events: 100000 } };
 
-  const d1 = track(await startDaemon({ dataDir, config }));
+  const d1 = await daemon({ dataDir, config });
   const N = 400;
   const killAfter = 20 + Math.floor(Math.random() * 150);
   t.diagnostic(`killing after ${killAfter} acks`);
@@ -100,7 +82,7 @@ test('kill -9 at a random moment during a flood: every acked message survives', 
   // Two conversations flooding at once, so commits interleave.
   const convs = [];
   for (let k = 0; k < 2; k++) {
-    const c = trackClient(await connect(d1.port));
+    const c = await client(d1.port);
     const w = await c.hello();
     convs.push({ c, w, acked: new Map() });
   }
@@ -162,7 +144,7 @@ test('kill -9 at a random moment during a flood: every acked message survives', 
 
   // After restart, the replay of each conversation holds every acked message
   // at the seq it was acked with.
-  const d2 = track(await startDaemon({ dataDir, config }));
+  const d2 = await daemon({ dataDir, config });
   for (const conv of convs) {
     const { welcome, frames } = await transcript(d2.port, conv.w.resume);
     assert.equal(welcome.conversation, conv.w.conversation);
@@ -183,8 +165,8 @@ test('kill -9 at a random moment during a flood: every acked message survives', 
 });
 
 test('SQLite file is in WAL mode with the documented tables', async () => {
-  const d = track(await startDaemon());
-  const c = trackClient(await connect(d.port));
+  const d = await daemon();
+  const c = await client(d.port);
   await c.hello();
   await c.message('w-1', 'hello');
   await c.close();

@@ -2,45 +2,28 @@
 // Plain HTTP endpoints: /healthz, /metrics, static files, and the reserved
 // /agent websocket.
 
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const {
-  startDaemon, connect, httpGet, healthz, metrics, metricSum, hasMetric,
-  makeTempDir, removeDir, pollUntil, AGENT_PROTOCOL, REPO_ROOT,
+  startDaemon, httpGet, healthz, metrics, metricSum, hasMetric,
+  pollUntil, AGENT_PROTOCOL, REPO_ROOT, useSharedDaemon,
 } = require('./lib');
 
-let d;
-let staticDir;
 const MARKER = `supportd-e2e-marker-${process.pid}-${Date.now()}`;
-const clients = [];
-async function open(opts) {
-  const c = await connect(d.port, opts);
-  clients.push(c);
-  return c;
-}
-
-before(async () => {
-  staticDir = makeTempDir('supportd-e2e-www-');
+const shared = useSharedDaemon(({ tempDir }) => {
+  const staticDir = tempDir('supportd-e2e-www-');
   fs.writeFileSync(path.join(staticDir, 'index.html'), `<!doctype html><title>t</title><p>${MARKER}</p>\n`);
   fs.writeFileSync(path.join(staticDir, 'hello.txt'), `plain ${MARKER}\n`);
   fs.mkdirSync(path.join(staticDir, 'sub'));
   fs.writeFileSync(path.join(staticDir, 'sub', 'app.js'), `console.log(${JSON.stringify(MARKER)});\n`);
-  d = await startDaemon({ static: staticDir });
+  return { static: staticDir };
 });
-
-after(async () => {
-  for (const c of clients) c.terminate();
-  try {
-    if (d) await d.cleanup();
-  } finally {
-    if (staticDir) removeDir(staticDir);
-  }
-});
+const { open } = shared;
 
 test('/healthz reports ok with the documented fields', async () => {
-  const h = await healthz(d.port);
+  const h = await healthz(shared.port);
   assert.equal(h.status, 200);
   assert.match(h.headers['content-type'] || '', /application\/json/);
   assert.ok(h.json, `body is JSON: ${h.body}`);
@@ -56,25 +39,25 @@ test('/healthz reports ok with the documented fields', async () => {
 });
 
 test('/healthz counts open websocket connections', async () => {
-  const base = (await healthz(d.port)).json.connections;
+  const base = (await healthz(shared.port)).json.connections;
   const a = await open();
   const b = await open();
   await a.hello();
   await b.hello();
-  let h = await healthz(d.port);
+  let h = await healthz(shared.port);
   assert.equal(h.json.connections, base + 2);
   assert.ok(h.json.conversations_open >= 2);
   await a.close();
   await b.close();
   h = await pollUntil(async () => {
-    const x = await healthz(d.port);
+    const x = await healthz(shared.port);
     return x.json.connections === base ? x : null;
   }, { what: `connections back to ${base}` });
   assert.equal(h.json.connections, base);
 });
 
 test('/metrics exposes the documented series and counters move', async () => {
-  const m0 = await metrics(d.port);
+  const m0 = await metrics(shared.port);
   assert.equal(m0.status, 200);
   assert.match(m0.headers['content-type'] || '', /text\/plain/);
   for (const name of ['supportd_connections', 'supportd_messages_in_total', 'supportd_frames_out_total',
@@ -93,7 +76,7 @@ test('/metrics exposes the documented series and counters move', async () => {
   c.send('{not json');
   await c.error('bad_json');
 
-  const m1 = await metrics(d.port);
+  const m1 = await metrics(shared.port);
   const s0 = m0.samples;
   const s1 = m1.samples;
   assert.equal(metricSum(s1, 'supportd_messages_in_total') - metricSum(s0, 'supportd_messages_in_total'), N,
@@ -121,21 +104,21 @@ test('/metrics exposes the documented series and counters move', async () => {
 });
 
 test('static files are served from --static', async () => {
-  let r = await httpGet(d.port, '/');
+  let r = await httpGet(shared.port, '/');
   assert.equal(r.status, 200);
   assert.ok(r.body.includes(MARKER), 'GET / serves index.html');
   assert.match(r.headers['content-type'] || '', /text\/html/);
-  r = await httpGet(d.port, '/index.html');
+  r = await httpGet(shared.port, '/index.html');
   assert.equal(r.status, 200);
   assert.ok(r.body.includes(MARKER));
-  r = await httpGet(d.port, '/hello.txt');
+  r = await httpGet(shared.port, '/hello.txt');
   assert.equal(r.status, 200);
   assert.equal(r.body, `plain ${MARKER}\n`);
   assert.match(r.headers['content-type'] || '', /text\/plain/);
-  r = await httpGet(d.port, '/sub/app.js');
+  r = await httpGet(shared.port, '/sub/app.js');
   assert.equal(r.status, 200);
   assert.ok(r.body.includes(MARKER));
-  r = await httpGet(d.port, '/no-such-file.txt');
+  r = await httpGet(shared.port, '/no-such-file.txt');
   assert.equal(r.status, 404);
 });
 
@@ -148,11 +131,11 @@ test('static files cannot escape the static dir', async () => {
     '/sub/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd',
   ];
   for (const p of probes) {
-    const r = await httpGet(d.port, p);
+    const r = await httpGet(shared.port, p);
     assert.ok(!/root:.*:0:0:/.test(r.body), `${p} must not serve /etc/passwd (status ${r.status})`);
     assert.ok(r.status >= 300 || r.body.includes(MARKER), `${p}: status ${r.status}`);
   }
-  const h = await healthz(d.port);
+  const h = await healthz(shared.port);
   assert.equal(h.status, 200);
 });
 
@@ -162,7 +145,7 @@ test('/agent with supportd.agent.v1: not_available error then close 1008', async
   assert.equal(typeof e.message, 'string');
   const close = await c.waitClose();
   assert.equal(close.code, 1008);
-  const h = await healthz(d.port);
+  const h = await healthz(shared.port);
   assert.equal(h.json.status, 'ok');
 });
 

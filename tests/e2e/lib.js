@@ -609,6 +609,81 @@ function makeContent(source) {
   return dir;
 }
 
+// ---------------------------------------------------------- test fixtures
+
+/**
+ * Register (at module level) an after() hook that runs the registered
+ * cleanups in reverse order, runs all of them even if some fail, and then
+ * rethrows the first error. Returns:
+ *   defer(fn)            register a cleanup (may be async)
+ *   daemon(opts)         startDaemon(opts), cleaned up (d.cleanup()) in after()
+ *   client(port, opts)   connect(port, opts), terminated in after()
+ *   tempDir(prefix)      makeTempDir(prefix), removed in after()
+ */
+function useCleanups() {
+  const { after } = require('node:test');
+  const cleanups = [];
+  after(async () => {
+    const errors = [];
+    for (const fn of cleanups.splice(0).reverse()) {
+      try { await fn(); } catch (e) { errors.push(e); }
+    }
+    if (errors.length) throw errors[0];
+  });
+  const defer = (fn) => { cleanups.push(fn); };
+  return {
+    defer,
+    async daemon(opts) {
+      const d = await startDaemon(opts);
+      defer(() => d.cleanup());
+      return d;
+    },
+    async client(port, opts) {
+      const c = await connect(port, opts);
+      defer(async () => c.terminate());
+      return c;
+    },
+    tempDir(prefix) {
+      const dir = makeTempDir(prefix);
+      defer(async () => removeDir(dir));
+      return dir;
+    },
+  };
+}
+
+/**
+ * One daemon shared by every test of a file: started in before(), and in
+ * after() its clients are terminated, then it is cleaned up, then whatever
+ * the setup deferred is cleaned up.
+ *
+ * opts: startDaemon options, or a (possibly async) function of
+ * {defer, tempDir} returning them, called inside before() (for setup that
+ * must happen first, e.g. a content or static dir; defer its removal).
+ *
+ * Returns {port, daemon, open(opts), client(port, opts), defer}: open()
+ * connects to the shared daemon, client() to any port; both are tracked.
+ */
+function useSharedDaemon(opts = {}) {
+  const { before } = require('node:test');
+  const scope = useCleanups();
+  let daemon = null;
+  before(async () => {
+    const o = typeof opts === 'function' ? await opts({ defer: scope.defer, tempDir: scope.tempDir }) : opts;
+    daemon = await scope.daemon(o);
+  });
+  const started = () => {
+    if (!daemon) throw new Error('the shared supportd is not running (did before() fail?)');
+    return daemon;
+  };
+  return {
+    get daemon() { return started(); },
+    get port() { return started().port; },
+    open: (o) => scope.client(started().port, o),
+    client: scope.client,
+    defer: scope.defer,
+  };
+}
+
 // base64url token check: at least `bits` bits of entropy worth of characters.
 function isBase64Url(s, minBits = 128) {
   return typeof s === 'string' && /^[A-Za-z0-9_-]+$/.test(s) && s.length * 6 >= minBits;
@@ -620,4 +695,5 @@ module.exports = {
   startDaemon, connect, tryConnect, Client,
   httpGet, healthz, parseMetrics, metricSum, hasMetric, metrics,
   sqlite, sqlQuote, makeContent, isBase64Url,
+  useCleanups, useSharedDaemon,
 };

@@ -3,31 +3,13 @@
 // connection caps, resume token expiry, conversation size, text/frame sizes.
 // Each test starts its own daemon with the small limits it needs.
 
-const { test, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const {
-  startDaemon, connect, healthz, pollUntil, delay, T,
+  healthz, pollUntil, delay, T, useCleanups,
 } = require('./lib');
 
-const cleanups = [];
-after(async () => {
-  const errors = [];
-  for (const fn of cleanups.reverse()) {
-    try { await fn(); } catch (e) { errors.push(e); }
-  }
-  if (errors.length) throw errors[0];
-});
-
-async function daemon(config) {
-  const d = await startDaemon({ config });
-  cleanups.push(() => d.cleanup());
-  return d;
-}
-async function open(d) {
-  const c = await connect(d.port);
-  cleanups.push(async () => c.terminate());
-  return c;
-}
+const { daemon, client } = useCleanups();
 
 async function waitConnections(d, n) {
   return pollUntil(async () => {
@@ -37,8 +19,10 @@ async function waitConnections(d, n) {
 }
 
 test('configured limits are announced in welcome and enforced', async () => {
-  const d = await daemon({ chat: { max_text_bytes: 100, max_frame_bytes: 2048, rate_per_sec: 50, rate_burst: 60 } });
-  const c = await open(d);
+  const d = await daemon({
+    config: { chat: { max_text_bytes: 100, max_frame_bytes: 2048, rate_per_sec: 50, rate_burst: 60 } },
+  });
+  const c = await client(d.port);
   const w = await c.hello();
   assert.deepEqual(
     { max_text: w.limits.max_text, max_frame: w.limits.max_frame, rate: w.limits.rate, burst: w.limits.burst },
@@ -55,8 +39,8 @@ test('configured limits are announced in welcome and enforced', async () => {
 });
 
 test('over-rate message -> rate_limited (dropped, not stored); works again after refill', async () => {
-  const d = await daemon({ chat: { rate_per_sec: 1, rate_burst: 2 } });
-  const c = await open(d);
+  const d = await daemon({ config: { chat: { rate_per_sec: 1, rate_burst: 2 } } });
+  const c = await client(d.port);
   await c.hello();
   // Three messages in one go: the bucket holds 2 and refills at 1/s, so the
   // third is rejected.
@@ -88,8 +72,8 @@ test('over-rate message -> rate_limited (dropped, not stored); works again after
 
 test('a peer that keeps flooding past abuse_strikes is closed with 1008', async () => {
   const strikes = 5;
-  const d = await daemon({ chat: { rate_per_sec: 1, rate_burst: 1, abuse_strikes: strikes } });
-  const c = await open(d);
+  const d = await daemon({ config: { chat: { rate_per_sec: 1, rate_burst: 1, abuse_strikes: strikes } } });
+  const c = await client(d.port);
   await c.hello();
   for (let i = 0; i < 40; i++) c.send({ type: 'message', id: `flood-${i}`, text: 'hello' });
   const close = await c.waitClose();
@@ -103,21 +87,21 @@ test('a peer that keeps flooding past abuse_strikes is closed with 1008', async 
   // The daemon is healthy and the address is not banned.
   const h = await healthz(d.port);
   assert.equal(h.status, 200);
-  const c2 = await open(d);
+  const c2 = await client(d.port);
   await c2.hello();
   c2.send({ type: 'message', id: 'after', text: 'hello' });
   await c2.ackFor('after');
 });
 
 test('connections over max_conn_per_ip get too_many_connections and close 1008', async () => {
-  const d = await daemon({ chat: { max_conn_per_ip: 3 } });
+  const d = await daemon({ config: { chat: { max_conn_per_ip: 3 } } });
   const cs = [];
   for (let i = 0; i < 3; i++) {
-    const c = await open(d);
+    const c = await client(d.port);
     await c.hello();
     cs.push(c);
   }
-  const extra = await open(d);
+  const extra = await client(d.port);
   const e = await extra.error('too_many_connections');
   assert.equal(e.type, 'error');
   const close = await extra.waitClose();
@@ -130,39 +114,39 @@ test('connections over max_conn_per_ip get too_many_connections and close 1008',
   // Closing one frees a slot.
   await cs[0].close();
   await waitConnections(d, 2);
-  const again = await open(d);
+  const again = await client(d.port);
   const w = await again.hello();
   assert.equal(w.type, 'welcome');
   assert.equal(again.closeInfo, null);
 });
 
 test('connections over max_connections get server_busy and close 1013', async () => {
-  const d = await daemon({ chat: { max_connections: 2 } });
-  const a = await open(d);
-  const b = await open(d);
+  const d = await daemon({ config: { chat: { max_connections: 2 } } });
+  const a = await client(d.port);
+  const b = await client(d.port);
   await a.hello();
   await b.hello();
-  const extra = await open(d);
+  const extra = await client(d.port);
   await extra.error('server_busy');
   const close = await extra.waitClose();
   assert.equal(close.code, 1013);
   await a.close();
   await waitConnections(d, 1);
-  const c = await open(d);
+  const c = await client(d.port);
   const w = await c.hello();
   assert.equal(w.type, 'welcome');
 });
 
 test('a resume token idle longer than resume_idle_ttl -> resume_expired, fresh conversation', async () => {
-  const d = await daemon({ chat: { resume_idle_ttl_sec: 1 } });
-  const c = await open(d);
+  const d = await daemon({ config: { chat: { resume_idle_ttl_sec: 1 } } });
+  const c = await client(d.port);
   const w = await c.hello();
   await c.message('e-1', 'hello');
   await c.close();
   // Clock precondition, not a race on server work: the token must have been
   // idle for more than 1 s (allowing for whole-second timestamps).
   await delay(2500);
-  const c2 = await open(d);
+  const c2 = await client(d.port);
   c2.send({ type: 'hello', resume: w.resume, last_seq: 0 });
   const f = await c2.next((x) => x.type === 'error' || x.type === 'welcome');
   assert.equal(f.type, 'error', JSON.stringify(f));
@@ -180,8 +164,8 @@ test('a resume token idle longer than resume_idle_ttl -> resume_expired, fresh c
 });
 
 test('a conversation at max_events -> conversation_full, message not stored, connection kept', async () => {
-  const d = await daemon({ chat: { max_events: 4 } });
-  const c = await open(d);
+  const d = await daemon({ config: { chat: { max_events: 4 } } });
+  const c = await client(d.port);
   const w = await c.hello();
   await c.message('f-1', 'hello');
   await c.message('f-2', 'hello');
@@ -193,7 +177,7 @@ test('a conversation at max_events -> conversation_full, message not stored, con
   await c.error('unknown_type');
   assert.equal(c.closeInfo, null);
   await c.close();
-  const c2 = await open(d);
+  const c2 = await client(d.port);
   const w2 = await c2.hello({ resume: w.resume, last_seq: 0 });
   assert.equal(w2.last_seq, 4, 'f-3 was not stored');
 });

@@ -2,26 +2,11 @@
 // Reconnect with resume + last_seq: the server replays exactly the content
 // frames the client is missing, in order, and nothing more.
 
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { startDaemon, connect } = require('./lib');
+const { useSharedDaemon } = require('./lib');
 
-let d;
-const clients = [];
-async function open() {
-  const c = await connect(d.port);
-  clients.push(c);
-  return c;
-}
-
-before(async () => {
-  d = await startDaemon();
-});
-
-after(async () => {
-  for (const c of clients) c.terminate();
-  if (d) await d.cleanup();
-});
+const { open } = useSharedDaemon();
 
 // Wait until the replay reaches welcome.last_seq and return the content
 // frames received on this connection so far.

@@ -3,10 +3,10 @@
 // modes (errors, instruction budget, memory cap, sandbox). A failing script
 // produces an apology reply with source "error"; the daemon keeps going.
 
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const {
-  startDaemon, connect, makeContent, removeDir, healthz,
+  startDaemon, makeContent, removeDir, healthz, useSharedDaemon,
 } = require('./lib');
 
 const PIPELINE = `
@@ -33,34 +33,18 @@ function on_message(conversation, text)
 end
 `;
 
-let d;
-let content;
-const clients = [];
-async function open(port = d.port) {
-  const c = await connect(port);
-  clients.push(c);
-  return c;
-}
-
-before(async () => {
-  content = makeContent(PIPELINE);
-  d = await startDaemon({
+const shared = useSharedDaemon(({ defer }) => {
+  const content = makeContent(PIPELINE);
+  defer(async () => removeDir(content));
+  return {
     content,
     config: {
       chat: { rate_per_sec: 10000, rate_burst: 10000 },
       script: { instruction_limit: 1000000, memory_limit_kb: 8192 },
     },
-  });
+  };
 });
-
-after(async () => {
-  for (const c of clients) c.terminate();
-  try {
-    if (d) await d.cleanup();
-  } finally {
-    if (content) removeDir(content);
-  }
-});
+const { open } = shared;
 
 let n = 0;
 // The script still works: a plain message is echoed by the script.
@@ -179,10 +163,10 @@ test('the sandbox has no dofile or loadfile', async () => {
 });
 
 test('the daemon is healthy after the script failures', async () => {
-  const h = await healthz(d.port);
+  const h = await healthz(shared.port);
   assert.equal(h.status, 200);
   assert.equal(h.json.status, 'ok');
-  assert.equal(d.running, true);
+  assert.equal(shared.daemon.running, true);
   const c = await open();
   await c.hello();
   await assertScriptWorks(c);
@@ -191,7 +175,7 @@ test('the daemon is healthy after the script failures', async () => {
 test('without --content the shipped lua/pipeline.lua in the repo root is used', async () => {
   const d2 = await startDaemon({ content: null });
   try {
-    const c = await open(d2.port);
+    const c = await shared.client(d2.port);
     await c.hello();
     const { reply } = await c.message('def-1', 'hello');
     assert.equal(reply.source, 'greeting');
@@ -204,7 +188,7 @@ test('without --content the shipped lua/pipeline.lua in the repo root is used', 
 test('bot_typing on: a bot typing frame precedes the reply', async () => {
   const d3 = await startDaemon({ config: { chat: { bot_typing: true } } });
   try {
-    const c = await open(d3.port);
+    const c = await shared.client(d3.port);
     await c.hello();
     const { reply } = await c.message('bt-1', 'hello');
     // The order relative to the ack is not specified; before the reply it is.

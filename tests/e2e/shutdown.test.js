@@ -2,32 +2,17 @@
 // SIGTERM: clients are closed with 1001, the process exits 0, and whatever
 // was acknowledged before the shutdown is durable.
 
-const { test, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const {
-  startDaemon, connect, makeTempDir, removeDir, T,
-} = require('./lib');
+const { connect, T, useCleanups } = require('./lib');
 
-const cleanups = [];
-after(async () => {
-  const errors = [];
-  for (const fn of cleanups.reverse()) {
-    try { await fn(); } catch (e) { errors.push(e); }
-  }
-  if (errors.length) throw errors[0];
-});
-function track(x, fn) { cleanups.push(fn); return x; }
-async function open(port) {
-  const c = await connect(port);
-  return track(c, async () => c.terminate());
-}
+const { daemon, client, tempDir } = useCleanups();
 
 test('SIGTERM closes every client with 1001 and exits 0', async () => {
-  const d = await startDaemon();
-  track(d, () => d.cleanup());
-  const a = await open(d.port);
-  const b = await open(d.port);
-  const idle = await open(d.port); // connected, never said hello
+  const d = await daemon();
+  const a = await client(d.port);
+  const b = await client(d.port);
+  const idle = await client(d.port); // connected, never said hello
   await a.hello();
   await b.hello();
   await a.message('s-1', 'hello');
@@ -46,13 +31,11 @@ test('SIGTERM closes every client with 1001 and exits 0', async () => {
 });
 
 test('messages in flight at SIGTERM: every acked one is durable after restart', async () => {
-  const dataDir = makeTempDir('supportd-e2e-data-');
-  cleanups.push(async () => removeDir(dataDir));
+  const dataDir = tempDir('supportd-e2e-data-');
   const config = { chat: { rate_per_sec: 10000, rate_burst: 10000 } };
 
-  const d1 = await startDaemon({ dataDir, config });
-  track(d1, () => d1.cleanup());
-  const c = await open(d1.port);
+  const d1 = await daemon({ dataDir, config });
+  const c = await client(d1.port);
   const w = await c.hello();
   await c.message('before', 'hello');
 
@@ -70,9 +53,8 @@ test('messages in flight at SIGTERM: every acked one is durable after restart', 
   const errors = c.all.filter((f) => f.type === 'error');
   assert.deepEqual(errors, [], 'no error frames during shutdown');
 
-  const d2 = await startDaemon({ dataDir, config });
-  track(d2, () => d2.cleanup());
-  const c2 = await open(d2.port);
+  const d2 = await daemon({ dataDir, config });
+  const c2 = await client(d2.port);
   const w2 = await c2.hello({ resume: w.resume, last_seq: 0 });
   assert.equal(w2.resumed, true);
   assert.equal(w2.conversation, w.conversation);

@@ -977,6 +977,38 @@ static void test_duplicate_when_full(void **state)
 	assert_int_equal(seq, 1);
 }
 
+/* The store enforces id uniqueness itself (no unique index): it must hold
+ * for old ids and across a restart, when the store thread's cache is cold,
+ * and a resent id must not take a seq. */
+static void test_duplicate_after_reopen(void **state)
+{
+	struct harness *h = *state;
+	struct conv a, b;
+	char id[16];
+	int64_t seq;
+
+	create(h, &a, 1000);
+	create(h, &b, 1000);
+	for (int i = 1; i <= 50; i++) {
+		snprintf(id, sizeof(id), "m%d", i);
+		assert_int_equal(append(h, a.id, id, "text", 1000 + i, 1000, &seq), STORE_OK);
+		assert_int_equal(seq, i);
+	}
+	assert_int_equal(append(h, b.id, "m1", "same id, other conversation", 1100, 1000, &seq), STORE_OK);
+	assert_int_equal(seq, 1);
+	reopen(h);
+	assert_int_equal(append(h, a.id, "m3", "text", 1200, 1000, &seq), STORE_DUPLICATE);
+	assert_int_equal(seq, 3);
+	assert_int_equal(append(h, a.id, "m50", "text", 1201, 1000, &seq), STORE_DUPLICATE);
+	assert_int_equal(seq, 50);
+	assert_int_equal(append(h, a.id, "m51", "text", 1202, 1000, &seq), STORE_OK);
+	assert_int_equal(seq, 51);
+	assert_int_equal(append(h, a.id, "m51", "text", 1203, 1000, &seq), STORE_DUPLICATE);
+	assert_int_equal(seq, 51);
+	assert_int_equal(sql_int(h->path, "SELECT count(*) FROM events WHERE conversation_id = ?1",
+				 a.id), 51);
+}
+
 static void test_schema_version(void **state)
 {
 	struct harness *h = *state;
@@ -1077,6 +1109,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failed_job, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_append_unknown_conversation, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_when_full, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_after_reopen, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_version, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
