@@ -27,6 +27,7 @@
 #define HELD_MAX 8        /* frames held while a hello is in flight */
 #define CLOSE_RESUMED_ELSEWHERE 4001
 #define CLOSE_DRAIN_SECS 2      /* longest wait for a closing peer to go quiet */
+#define CLOSE_QUIET_MS 50       /* a closing peer that sent nothing for this long is done */
 #define CLOSE_TRY_AGAIN_LATER 1013 /* RFC 6455 registry; lws 4.1 has no name for it */
 
 enum conn_state {
@@ -62,6 +63,8 @@ struct chat_conn {
 	struct held_frame held[HELD_MAX];
 	size_t n_held;
 	int close_code;                  /* nonzero: close after the outbox drains */
+	int close_ready;                 /* the peer has gone quiet: close now */
+	int64_t last_rx_ms;              /* monotonic time of the last bytes read */
 	char close_reason[64];
 	UT_hash_handle hh;
 };
@@ -129,20 +132,25 @@ static void set_pause(struct chat_conn *c, unsigned bit, int on)
 		lws_rx_flow_control(c->wsi, c->pause ? 0 : 1);
 }
 
-/* Queues a close with `code` after the frames already queued. Reading goes
- * on (and is discarded) until the peer has nothing more in flight, so that
- * closing never resets a connection whose peer still has unread frames
- * from us; a peer that keeps sending is cut off after CLOSE_DRAIN_SECS. */
+/* Queues a close with `code` after the frames already queued. lws 4.1
+ * closes the socket right after its close frame, without waiting for the
+ * peer's; a socket closed with unread input sends a reset, which makes the
+ * peer drop what it has not read yet, our last frames among them. So
+ * reading goes on (discarded) until the peer has been quiet for
+ * CLOSE_QUIET_MS, and a peer that keeps sending is cut off after
+ * CLOSE_DRAIN_SECS. */
 static void conn_close(struct chat_conn *c, int code, const char *reason)
 {
 	if (c->close_code)
 		return;
 	c->close_code = code;
 	c->state = CS_CLOSING;
+	c->last_rx_ms = clock_mono_ms();
 	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
 	if (c->wsi) {
 		set_pause(c, c->pause, 0);
 		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, CLOSE_DRAIN_SECS);
+		lws_set_timer_usecs(c->wsi, CLOSE_QUIET_MS * LWS_US_PER_MS);
 		lws_callback_on_writable(c->wsi);
 	}
 }
@@ -210,6 +218,22 @@ static void deliver(struct chat *ch, struct chat_conn *c, const char *body, size
  * partial write itself and then reports the pipe choked, so no frame is
  * ever written over another. Closes once the queue is empty and a close
  * is pending. */
+/* Closing: close once the peer has been quiet long enough (conn_close). */
+static void on_close_timer(struct chat_conn *c)
+{
+	int64_t quiet = clock_mono_ms() - c->last_rx_ms;
+
+	if (!c->close_code)
+		return;
+	if (quiet >= CLOSE_QUIET_MS && !peer_sending(c->wsi)) {
+		c->close_ready = 1;
+		lws_callback_on_writable(c->wsi);
+		return;
+	}
+	lws_set_timer_usecs(c->wsi, (CLOSE_QUIET_MS - (quiet < CLOSE_QUIET_MS ? quiet : 0) + 1) *
+					    LWS_US_PER_MS);
+}
+
 static int conn_writable(struct chat_conn *c)
 {
 	size_t len;
@@ -237,8 +261,8 @@ static int conn_writable(struct chat_conn *c)
 		return 0;
 	}
 	if (c->close_code) {
-		if (peer_sending(c->wsi))
-			return 0; /* on_receive asks again once it is read */
+		if (!c->close_ready)
+			return 0; /* on_close_timer calls again */
 		lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
 				 (unsigned char *)c->close_reason, strlen(c->close_reason));
 		return -1;
@@ -735,7 +759,7 @@ static void on_receive(struct chat *ch, struct lws *wsi, struct chat_conn *c, co
 		c->rx_binary = lws_frame_is_binary(wsi);
 	}
 	if (c->close_code) {
-		lws_callback_on_writable(wsi); /* see conn_close */
+		c->last_rx_ms = clock_mono_ms(); /* see conn_close */
 		return;
 	}
 	if (c->rx_skip)
@@ -799,6 +823,10 @@ int chat_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		if (pss && pss->c)
 			return conn_writable(pss->c);
+		return 0;
+	case LWS_CALLBACK_TIMER:
+		if (pss && pss->c)
+			on_close_timer(pss->c);
 		return 0;
 	case LWS_CALLBACK_CLOSED:
 		if (pss && pss->c) {
