@@ -5,9 +5,9 @@
  * (listening) → store (migrations, then its thread) → event loop.
  * Stop (SIGTERM/SIGINT): refuse new connections, stop reading, wait for
  * the store to commit and dispatch what was accepted, close every client
- * with 1001, leave the loop, destroy the context, drain and close the
- * store. A second signal stops at once; the store still commits what it
- * has queued. */
+ * with 1001, leave the loop, close the store (committing anything still
+ * queued), destroy the context. A second signal stops at once; the store
+ * still commits what it has queued. */
 #include "daemon.h"
 
 #include <errno.h>
@@ -180,8 +180,11 @@ int daemon_run(const struct config *cfg)
 out:
 	if (d->lws)
 		lws_sul_cancel(&d->drain_sul);
+	/* the store first: it commits whatever is queued, and its thread wakes
+	 * the loop through the context, which must still exist */
+	store_close(d->store);
+	d->store = NULL;
 	server_stop(d);          /* closes every connection */
-	store_close(d->store);   /* commits whatever is queued */
 	chat_free(d->chat);
 	pipeline_close(d->pipeline);
 	if (d->signal_fd >= 0 && !d->signal_fd_adopted)
