@@ -25,6 +25,7 @@
 #define OUTBOX_HIGH (256u * 1024u)
 #define OUTBOX_LOW  (64u * 1024u)
 #define HELD_MAX 8        /* frames held while a hello is in flight */
+#define FRAME_RATE_FACTOR 10 /* frames of any kind per message allowed */
 #define CLOSE_RESUMED_ELSEWHERE 4001
 #define CLOSE_DRAIN_SECS 2      /* longest wait for a closing peer to go quiet */
 #define CLOSE_QUIET_MS 50       /* a closing peer that sent nothing for this long is done */
@@ -53,7 +54,8 @@ struct chat_conn {
 	struct conversation *conv;       /* borrowed from the registry when READY */
 	int64_t delivered_seq;           /* content frames up to here were sent */
 	char token[TOKEN_TEXT_LEN + 1];  /* the resume token until welcome */
-	struct ratelimit rl;
+	struct ratelimit rl;             /* customer messages */
+	struct ratelimit frames_rl;      /* every frame, of any kind */
 	int strikes;                     /* rate-limited frames in a row */
 	struct outbox ob;
 	unsigned pause;                  /* PAUSE_* bits; reading stops while any */
@@ -214,10 +216,6 @@ static void deliver(struct chat *ch, struct chat_conn *c, const char *body, size
 	c->delivered_seq = seq;
 }
 
-/* Sends queued frames while the socket takes them whole: lws buffers a
- * partial write itself and then reports the pipe choked, so no frame is
- * ever written over another. Closes once the queue is empty and a close
- * is pending. */
 /* Closing: close once the peer has been quiet long enough (conn_close). */
 static void on_close_timer(struct chat_conn *c)
 {
@@ -234,13 +232,16 @@ static void on_close_timer(struct chat_conn *c)
 					    LWS_US_PER_MS);
 }
 
+/* Sends queued frames while the socket takes them whole: lws buffers a
+ * partial write itself and then reports the pipe choked, so no frame is
+ * ever written over another. Closes once the queue is empty, a close is
+ * pending and the peer has gone quiet. */
 static int conn_writable(struct chat_conn *c)
 {
-	size_t len;
-	unsigned char *p;
-
 	int fd = (int)lws_get_socket_fd(c->wsi), on = 1, off = 0;
 	int cork = c->ob.frames > 1 && fd >= 0;
+	unsigned char *p;
+	size_t len;
 
 	/* several frames (an ack and its replies) leave in one segment */
 	if (cork)
@@ -541,6 +542,19 @@ static void on_plain_done(struct store_job *job, void *ud)
 	store_job_free(job);
 }
 
+/* A frame refused by a rate limit; enough of them in a row close the
+ * connection as abusive. */
+static void strike(struct chat *ch, struct chat_conn *c, const char *message,
+		   const char *in_reply_to)
+{
+	conn_error(ch, c, WIRE_ERR_RATE_LIMITED, message, in_reply_to);
+	if (++c->strikes >= ch->d->cfg.chat.abuse_strikes) {
+		log_warn(&ch->d->log, "client_abusive", "conn=%llu ip=%s", (unsigned long long)c->id,
+			 c->ip);
+		conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "rate limit abuse");
+	}
+}
+
 static void on_message(struct chat *ch, struct chat_conn *c, const struct wire_in *in)
 {
 	struct daemon *d = ch->d;
@@ -554,11 +568,7 @@ static void on_message(struct chat *ch, struct chat_conn *c, const struct wire_i
 		char msg[96];
 		snprintf(msg, sizeof(msg), "more than %g messages a second; this one was not stored",
 			 d->cfg.chat.rate_per_sec);
-		conn_error(ch, c, WIRE_ERR_RATE_LIMITED, msg, in->id);
-		if (++c->strikes >= d->cfg.chat.abuse_strikes) {
-			log_warn(&d->log, "client_abusive", "conn=%llu ip=%s", (unsigned long long)c->id, c->ip);
-			conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "rate limit abuse");
-		}
+		strike(ch, c, msg, in->id);
 		return;
 	}
 	c->strikes = 0;
@@ -636,6 +646,12 @@ static void handle_frame(struct chat *ch, struct chat_conn *c, const char *buf, 
 
 	if (c->state == CS_CLOSING)
 		return;
+	/* frames of any kind (typing, acks, garbage) are bounded too, at
+	 * FRAME_RATE_FACTOR times the message rate */
+	if (!ratelimit_take(&c->frames_rl, clock_mono_ms())) {
+		strike(ch, c, "too many frames a second; this one was dropped", NULL);
+		return;
+	}
 	if (c->state == CS_GREETING) {
 		/* reading is paused, but lws may hand over what it had buffered */
 		if (c->n_held == HELD_MAX) {
@@ -680,6 +696,8 @@ static void on_established(struct chat *ch, struct lws *wsi, struct chat_pss *ps
 	c->wsi = wsi;
 	outbox_init(&c->ob, LWS_PRE);
 	ratelimit_init(&c->rl, cfg->chat.rate_per_sec, cfg->chat.rate_burst, clock_mono_ms());
+	ratelimit_init(&c->frames_rl, cfg->chat.rate_per_sec * FRAME_RATE_FACTOR,
+		       cfg->chat.rate_burst * FRAME_RATE_FACTOR, clock_mono_ms());
 	lws_get_peer_simple(wsi, c->ip, sizeof(c->ip));
 	HASH_ADD(hh, ch->conns, id, sizeof(c->id), c);
 	pss->c = c;

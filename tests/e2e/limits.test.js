@@ -181,3 +181,21 @@ test('a conversation at max_events -> conversation_full, message not stored, con
   const w2 = await c2.hello({ resume: w.resume, last_seq: 0 });
   assert.equal(w2.last_seq, 4, 'f-3 was not stored');
 });
+
+test('frames of any kind are rate limited too: a typing flood is closed with 1008', async () => {
+  // rate 1/s, burst 1: other frames get 10x that, 10/s with a burst of 10
+  const strikes = 5;
+  const d = await daemon({ config: { chat: { rate_per_sec: 1, rate_burst: 1, abuse_strikes: strikes } } });
+  const c = await client(d.port);
+  await c.hello();
+  for (let i = 0; i < 40; i++) c.send({ type: 'typing', state: i % 2 === 0 });
+  const close = await c.waitClose();
+  assert.equal(close.code, 1008);
+  const limited = c.all.filter((f) => f.type === 'error' && f.code === 'rate_limited');
+  // the hello took one token; nine typing frames pass, then strikes begin
+  assert.equal(limited.length, strikes, JSON.stringify(c.all.slice(-3)));
+  for (const e of limited) assert.equal(e.in_reply_to, undefined);
+
+  const h = await healthz(d.port);
+  assert.equal(h.status, 200);
+});
