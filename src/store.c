@@ -6,15 +6,11 @@
  * and hands the finished batch back to the loop. Jobs are not isolated
  * from each other: if the database fails one, the whole batch is rolled
  * back and every job in it reports STORE_FAILED (the clients send again).
- * The thread caches each conversation's last seq, turn count and message
- * ids, so an append writes without reading first; the cache is dropped
- * with any rolled-back batch. With synchronous_full a sync thread makes
- * each committed batch durable before it completes (sync_thread), and a
- * checkpointer thread keeps checkpoints out of the commits. */
+ * The thread caches each conversation's last seq and turn count, so an
+ * append writes without reading first; the cache is dropped with any
+ * rolled-back batch. */
 #include "store.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <sqlite3.h>
@@ -23,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include <uthash.h>
 
 /* ===== schema ===== */
@@ -140,12 +135,6 @@ struct store {
 	void *wake_ud;
 
 	pthread_t thread;
-	int durable;                  /* fdatasync the WAL before any job completes */
-	char wal_path[1100];
-	pthread_t sync_thread;        /* durable only: syncs committed batches */
-	pthread_cond_t sync_cond;     /* under lock */
-	struct store_job *sync_head, *sync_tail; /* committed, not yet synced */
-	int sync_stopping;
 	sqlite3 *ckpt_db;             /* the checkpointer's own connection */
 	pthread_t ckpt_thread;
 	pthread_mutex_t ckpt_lock;    /* guards ckpt_wanted and ckpt_stopping */
@@ -596,17 +585,6 @@ static void run_batch(store *st, struct store_job *batch, size_t n)
 	metrics_observe_commit(st->metrics, now_usec() - t0, n, failed);
 }
 
-/* Appends the list first..last to the list head..tail. Caller holds st->lock. */
-static void append_list(struct store_job **head, struct store_job **tail, struct store_job *first,
-			struct store_job *last)
-{
-	if (*tail)
-		(*tail)->next = first;
-	else
-		*head = first;
-	*tail = last;
-}
-
 static void *store_thread(void *arg)
 {
 	store *st = arg;
@@ -643,67 +621,14 @@ static void *store_thread(void *arg)
 		}
 
 		pthread_mutex_lock(&st->lock);
-		if (st->durable) {
-			append_list(&st->sync_head, &st->sync_tail, batch, last);
-			pthread_cond_signal(&st->sync_cond);
-		} else {
-			append_list(&st->done_head, &st->done_tail, batch, last);
-		}
-		pthread_mutex_unlock(&st->lock);
-		if (!st->durable)
-			st->wake(st->wake_ud);
-	}
-	return NULL;
-}
-
-/* The durability stage. SQLite runs with synchronous=NORMAL, so a commit
- * writes the WAL without waiting for the disk; this thread then fdatasyncs
- * the WAL file once for every batch committed meanwhile, and only then
- * lets their callbacks run. The store thread meanwhile commits the next
- * batch, so the disk flush of one batch overlaps the work of the next.
- * Checkpoints still sync the WAL before copying and the database after
- * (SQLite does that in NORMAL mode), so a job that completed STORE_OK
- * survives a power cut, as with synchronous=FULL. */
-static void *sync_thread(void *arg)
-{
-	store *st = arg;
-	int fd = -1;
-
-	for (;;) {
-		struct store_job *head, *tail;
-		int failed = 0;
-
-		pthread_mutex_lock(&st->lock);
-		while (!st->sync_head && !st->sync_stopping)
-			pthread_cond_wait(&st->sync_cond, &st->lock);
-		head = st->sync_head;
-		tail = st->sync_tail;
-		st->sync_head = st->sync_tail = NULL;
-		pthread_mutex_unlock(&st->lock);
-		if (!head)
-			break; /* stopping, and nothing left */
-
-		if (fd < 0)
-			fd = open(st->wal_path, O_RDWR | O_CLOEXEC);
-		if (fd < 0 || fdatasync(fd) != 0) {
-			log_error(st->lg, "store_sync_failed", "path=%s err=\"%s\"", st->wal_path,
-				  strerror(errno));
-			failed = 1;
-		}
-		for (struct store_job *j = head; failed && j; j = j->next) {
-			free_results(j);
-			j->status = STORE_FAILED;
-		}
-		if (failed)
-			atomic_store(&st->healthy, 0);
-
-		pthread_mutex_lock(&st->lock);
-		append_list(&st->done_head, &st->done_tail, head, tail);
+		if (st->done_tail)
+			st->done_tail->next = batch;
+		else
+			st->done_head = batch;
+		st->done_tail = last;
 		pthread_mutex_unlock(&st->lock);
 		st->wake(st->wake_ud);
 	}
-	if (fd >= 0)
-		close(fd);
 	return NULL;
 }
 
@@ -800,18 +725,6 @@ sqlerr:
 	return -1;
 }
 
-/* Stops the sync thread after it has synced everything handed to it. */
-static void stop_syncer(store *st)
-{
-	if (!st->durable)
-		return;
-	pthread_mutex_lock(&st->lock);
-	st->sync_stopping = 1;
-	pthread_cond_signal(&st->sync_cond);
-	pthread_mutex_unlock(&st->lock);
-	pthread_join(st->sync_thread, NULL);
-}
-
 static void stop_checkpointer(store *st)
 {
 	pthread_mutex_lock(&st->ckpt_lock);
@@ -838,8 +751,6 @@ store *store_open(const struct store_options *opt, const logger *lg, struct metr
 	atomic_init(&st->pending, 0);
 	atomic_init(&st->healthy, 1);
 	randombytes_buf(st->id_key, sizeof(st->id_key));
-	st->durable = opt->synchronous_full;
-	snprintf(st->wal_path, sizeof(st->wal_path), "%s-wal", opt->path);
 
 	rc = sqlite3_open_v2(opt->path, &st->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -850,8 +761,9 @@ store *store_open(const struct store_options *opt, const logger *lg, struct metr
 	}
 	sqlite3_busy_timeout(st->db, 5000);
 	snprintf(pragmas, sizeof(pragmas),
-		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-		 " PRAGMA cache_size=-32768; PRAGMA mmap_size=268435456;");
+		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
+		 " PRAGMA cache_size=-32768; PRAGMA mmap_size=268435456;",
+		 opt->synchronous_full ? "FULL" : "NORMAL");
 	if (exec_sql(st->db, pragmas, err, errlen) || migrate(st->db, lg, err, errlen))
 		goto err;
 	for (int i = 0; i < S__COUNT; i++) {
@@ -877,21 +789,14 @@ store *store_open(const struct store_options *opt, const logger *lg, struct metr
 	sqlite3_wal_hook(st->db, wal_hook, st); /* replaces automatic checkpoints */
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_cond_init(&st->cond, NULL);
-	pthread_cond_init(&st->sync_cond, NULL);
 	pthread_mutex_init(&st->ckpt_lock, NULL);
 	pthread_cond_init(&st->ckpt_cond, NULL);
 	if (pthread_create(&st->ckpt_thread, NULL, checkpoint_thread, st)) {
 		snprintf(err, errlen, "cannot start the checkpoint thread");
 		goto err_sync;
 	}
-	if (st->durable && pthread_create(&st->sync_thread, NULL, sync_thread, st)) {
-		snprintf(err, errlen, "cannot start the sync thread");
-		stop_checkpointer(st);
-		goto err_sync;
-	}
 	if (pthread_create(&st->thread, NULL, store_thread, st)) {
 		snprintf(err, errlen, "cannot start the store thread");
-		stop_syncer(st);
 		stop_checkpointer(st);
 		goto err_sync;
 	}
@@ -899,7 +804,6 @@ store *store_open(const struct store_options *opt, const logger *lg, struct metr
 err_sync:
 	pthread_mutex_destroy(&st->lock);
 	pthread_cond_destroy(&st->cond);
-	pthread_cond_destroy(&st->sync_cond);
 	pthread_mutex_destroy(&st->ckpt_lock);
 	pthread_cond_destroy(&st->ckpt_cond);
 err:
@@ -966,7 +870,6 @@ void store_close(store *st)
 	pthread_cond_signal(&st->cond);
 	pthread_mutex_unlock(&st->lock);
 	pthread_join(st->thread, NULL);
-	stop_syncer(st);
 	stop_checkpointer(st);
 	for (j = st->done_head; j; j = next) {
 		next = j->next;
@@ -979,7 +882,6 @@ void store_close(store *st)
 	sqlite3_close(st->db); /* the last connection checkpoints the WAL */
 	pthread_mutex_destroy(&st->lock);
 	pthread_cond_destroy(&st->cond);
-	pthread_cond_destroy(&st->sync_cond);
 	pthread_mutex_destroy(&st->ckpt_lock);
 	pthread_cond_destroy(&st->ckpt_cond);
 	free(st);

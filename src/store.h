@@ -2,10 +2,10 @@
  *
  * Every read and write is a job. store_submit() hands a job to the store's
  * own thread, which runs whatever jobs are queued in one transaction and
- * commits them together (group commit). When the commit is on disk (with
- * synchronous_full) the job's callback runs on the event loop thread, from
- * store_dispatch(), in submission order. So the loop never waits on the
- * disk, and a callback that sees STORE_OK knows its write is durable.
+ * commits them together (group commit). When the commit is done the job's
+ * callback runs on the event loop thread, from store_dispatch(), in
+ * submission order. So the loop never waits on the disk, and a callback
+ * that sees STORE_OK knows its write is durable.
  *
  * This header is the whole interface: store.c implements it on SQLite in
  * WAL mode; another backend (a networked database) would implement the same
@@ -102,7 +102,7 @@ struct store_job {
 
 struct store_options {
 	const char *path;           /* database file */
-	int synchronous_full;       /* complete no job before its WAL is fdatasynced */
+	int synchronous_full;       /* fsync the WAL at every commit */
 	int batch_max;              /* most jobs in one transaction */
 };
 
