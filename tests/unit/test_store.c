@@ -43,6 +43,7 @@ struct harness {
 	unsigned long wakes;
 	struct store_job *done[MAX_DONE]; /* finished jobs, in callback order */
 	size_t n_done;
+	int normal;                       /* open with synchronous "normal" */
 };
 
 /* ===== harness ===== */
@@ -117,7 +118,7 @@ static struct store_job *run(struct harness *h, struct store_job *j)
 
 static store *open_store(struct harness *h)
 {
-	struct store_options opt = {.path = h->path, .synchronous_full = 1, .batch_max = 0};
+	struct store_options opt = {.path = h->path, .synchronous_full = !h->normal, .batch_max = 0};
 	char err[256] = "";
 	store *st = store_open(&opt, &h->lg, &h->m, wake_cb, h, err, sizeof(err));
 	if (!st)
@@ -193,6 +194,19 @@ static int setup_open(void **state)
 	if (setup(state))
 		return -1;
 	h = *state;
+	h->st = open_store(h);
+	return 0;
+}
+
+/* The same store with synchronous "normal" (no fdatasync per commit): the
+ * job semantics must not depend on it. */
+static int setup_open_normal(void **state)
+{
+	struct harness *h;
+	if (setup(state))
+		return -1;
+	h = *state;
+	h->normal = 1;
 	h->st = open_store(h);
 	return 0;
 }
@@ -1110,6 +1124,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_append_unknown_conversation, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_when_full, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_after_reopen, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_append_assigns_seq, setup_open_normal, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_client_id, setup_open_normal, teardown),
+		cmocka_unit_test_setup_teardown(test_resume, setup_open_normal, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_after_reopen, setup_open_normal, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_version, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
