@@ -233,8 +233,8 @@ static void on_close_timer(struct chat_conn *c)
 }
 
 /* Sends queued frames while the socket takes them whole: lws buffers a
- * partial write itself and then reports the pipe choked, so no frame is
- * ever written over another. Closes once the queue is empty, a close is
+ * partial write itself and says so (lws_partial_buffered), and then no
+ * further frame is written until the next writable callback. Closes once the queue is empty, a close is
  * pending and the peer has gone quiet. */
 static int conn_writable(struct chat_conn *c)
 {
@@ -250,8 +250,8 @@ static int conn_writable(struct chat_conn *c)
 		if (lws_write(c->wsi, p, len, LWS_WRITE_TEXT) < (int)len)
 			return -1;
 		outbox_pop(&c->ob);
-		if (lws_send_pipe_choked(c->wsi))
-			break;
+		if (lws_partial_buffered(c->wsi))
+			break; /* lws holds the rest of that frame: wait for writable */
 	}
 	if (cork)
 		setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));

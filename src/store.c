@@ -113,13 +113,13 @@ struct conv_state {
  * Checkpoints run on their own thread and connection, PASSIVE, so that a
  * commit never waits for one (SQLite's automatic checkpoint would run
  * inside the commit that crosses the threshold). */
-#define CHECKPOINT_PAGES 4096
+#define CHECKPOINT_PAGES 16384
 /* A writer that never pauses keeps the WAL from ever starting over: the
  * checkpointer is always a few commits behind. Past this size the store
  * thread, between two batches, runs a PASSIVE checkpoint itself; the
  * checkpointer has copied nearly everything already, so it is short, and
  * the next transaction then starts the WAL from its beginning. */
-#define CHECKPOINT_RESTART_PAGES 16384
+#define CHECKPOINT_RESTART_PAGES 65536
 
 struct store {
 	sqlite3 *db;

@@ -288,6 +288,71 @@ static char *dump(json_t *o)
 	return s;
 }
 
+/* A JSON text written piece by piece, for the frames sent with every
+ * message: building and dumping a jansson object costs several times
+ * more. Strings are still encoded by jansson (json_dumpb), straight into
+ * the buffer. Aborts on allocation failure. */
+struct jw {
+	char *p;       /* NUL-terminated */
+	size_t len, cap;
+};
+
+static void jw_reserve(struct jw *w, size_t more)
+{
+	if (w->len + more + 1 <= w->cap)
+		return;
+	w->cap = (w->len + more + 1) * 2;
+	w->p = realloc(w->p, w->cap);
+	if (!w->p)
+		abort();
+}
+
+static void jw_raw(struct jw *w, const char *s)
+{
+	size_t n = strlen(s);
+	jw_reserve(w, n);
+	memcpy(w->p + w->len, s, n + 1);
+	w->len += n;
+}
+
+static void jw_int(struct jw *w, int64_t v)
+{
+	jw_reserve(w, 24);
+	w->len += (size_t)snprintf(w->p + w->len, 24, "%lld", (long long)v);
+}
+
+/* As jansson writes reals: shortest round trip, always with a dot or an
+ * exponent so that it reads back as a real. */
+static void jw_real(struct jw *w, double v)
+{
+	char buf[40];
+	int n = snprintf(buf, sizeof(buf) - 2, "%.17g", v);
+	if (!strpbrk(buf, ".eEn"))
+		memcpy(buf + n, ".0", 3);
+	jw_raw(w, buf);
+}
+
+/* s must be valid UTF-8 (callers pass checked text). */
+static void jw_string(struct jw *w, const char *s, size_t len)
+{
+	json_t *v = json_stringn_nocheck(s, len);
+	size_t need;
+
+	if (!v)
+		abort();
+	jw_reserve(w, len + 2);
+	need = json_dumpb(v, w->p + w->len, w->cap - w->len - 1, JSON_ENCODE_ANY);
+	if (need > w->cap - w->len - 1) {
+		jw_reserve(w, need);
+		need = json_dumpb(v, w->p + w->len, w->cap - w->len - 1, JSON_ENCODE_ANY);
+	}
+	json_decref(v);
+	if (!need)
+		abort();
+	w->len += need;
+	w->p[w->len] = '\0';
+}
+
 /* json_pack with "s" never copies bad UTF-8: callers pass validated text. */
 char *wire_welcome(const char *conversation, const char *token, int resumed,
 		   int64_t last_seq, const struct wire_limits *lim)
@@ -302,10 +367,14 @@ char *wire_welcome(const char *conversation, const char *token, int resumed,
 
 char *wire_ack(const char *id, int64_t seq, int duplicate)
 {
-	json_t *o = json_pack("{s:s, s:s, s:I}", "type", "ack", "id", id, "seq", (json_int_t)seq);
-	if (duplicate)
-		json_object_set_new(o, "duplicate", json_true()); /* steals the reference */
-	return dump(o);
+	struct jw w = {0};
+
+	jw_raw(&w, "{\"type\":\"ack\",\"id\":");
+	jw_string(&w, id, strlen(id));
+	jw_raw(&w, ",\"seq\":");
+	jw_int(&w, seq);
+	jw_raw(&w, duplicate ? ",\"duplicate\":true}" : "}");
+	return w.p;
 }
 
 char *wire_error(enum wire_error code, const char *message, const char *in_reply_to)
@@ -327,27 +396,48 @@ char *wire_typing(const char *from, int state)
 
 char *wire_message_body(const char *id, const char *text, size_t text_len, int64_t ts)
 {
-	return dump(json_pack("{s:s, s:s, s:s, s:s%, s:I}", "type", "message", "id", id, "from",
-			      "customer", "text", text, text_len, "ts", (json_int_t)ts));
+	struct jw w = {0};
+
+	jw_raw(&w, "{\"type\":\"message\",\"id\":");
+	jw_string(&w, id, strlen(id));
+	jw_raw(&w, ",\"from\":\"customer\",\"text\":");
+	jw_string(&w, text, text_len);
+	jw_raw(&w, ",\"ts\":");
+	jw_int(&w, ts);
+	jw_raw(&w, "}");
+	return w.p;
 }
 
 char *wire_reply_body(const struct wire_reply *r, const char *in_reply_to, int64_t ts)
 {
-	json_t *choices = json_array();
-	json_t *o;
+	const char *source = r->source ? r->source : "pipeline";
+	struct jw w = {0};
 
-	for (size_t i = 0; i < r->n_choices; i++)
-		json_array_append_new(choices, json_pack("{s:s, s:s}", "id", r->choices[i].id,
-							 "label", r->choices[i].label));
-	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:I}", "type", "reply", "from", "bot",
-		      "text", r->text, "source", r->source ? r->source : "pipeline",
-		      "confidence", r->has_confidence ? json_real(r->confidence) : json_null(),
-		      "choices", choices, "ts", (json_int_t)ts);
-	if (!o)
-		abort(); /* fields are validated by the pipeline; NULL means OOM */
-	if (in_reply_to && in_reply_to[0])
-		json_object_set_new(o, "in_reply_to", json_string(in_reply_to));
-	return dump(o);
+	jw_raw(&w, "{\"type\":\"reply\",\"from\":\"bot\",\"text\":");
+	jw_string(&w, r->text, strlen(r->text));
+	jw_raw(&w, ",\"source\":");
+	jw_string(&w, source, strlen(source));
+	jw_raw(&w, ",\"confidence\":");
+	if (r->has_confidence)
+		jw_real(&w, r->confidence);
+	else
+		jw_raw(&w, "null");
+	jw_raw(&w, ",\"choices\":[");
+	for (size_t i = 0; i < r->n_choices; i++) {
+		jw_raw(&w, i ? ",{\"id\":" : "{\"id\":");
+		jw_string(&w, r->choices[i].id, strlen(r->choices[i].id));
+		jw_raw(&w, ",\"label\":");
+		jw_string(&w, r->choices[i].label, strlen(r->choices[i].label));
+		jw_raw(&w, "}");
+	}
+	jw_raw(&w, "],\"ts\":");
+	jw_int(&w, ts);
+	if (in_reply_to && in_reply_to[0]) {
+		jw_raw(&w, ",\"in_reply_to\":");
+		jw_string(&w, in_reply_to, strlen(in_reply_to));
+	}
+	jw_raw(&w, "}");
+	return w.p;
 }
 
 char *wire_with_seq(const char *body, size_t body_len, int64_t seq, size_t *out_len)
