@@ -17,7 +17,7 @@ LIB_SRC := src/log.c src/config.c src/metrics.c src/daemon.c src/server.c \
            src/token.c src/conversation.c src/pipeline.c src/script.c src/store.c
 MAIN_SRC := src/main.c
 
-UNIT_TESTS := wire token ratelimit store outbox script
+UNIT_TESTS := wire token ratelimit store outbox script config metrics
 
 REL_OBJ  := $(patsubst src/%.c,build/rel/%.o,$(LIB_SRC))
 ASAN_OBJ := $(patsubst src/%.c,build/asan/%.o,$(LIB_SRC))
