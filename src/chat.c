@@ -372,6 +372,20 @@ static void on_create_done(struct store_job *job, void *ud)
 	store_job_free(job);
 }
 
+/* A resume that cannot be honoured: say why, and start a new conversation
+ * with the customer details the hello gave. Takes ownership of job. */
+static void resume_refused(struct chat *ch, struct chat_conn *c, struct store_job *job,
+			   int expired)
+{
+	conn_error(ch, c, expired ? WIRE_ERR_RESUME_EXPIRED : WIRE_ERR_RESUME_UNKNOWN,
+		   expired ? "the conversation expired; a new one is starting"
+			   : "the resume token is not known; a new conversation is starting",
+		   NULL);
+	start_new(ch, c, job->lang, job->name, job->email);
+	job->lang = job->name = job->email = NULL;
+	store_job_free(job);
+}
+
 static void on_resume_done(struct store_job *job, void *ud)
 {
 	struct chat *ch = ud;
@@ -387,15 +401,7 @@ static void on_resume_done(struct store_job *job, void *ud)
 		break;
 	case STORE_NOT_FOUND:
 	case STORE_EXPIRED:
-		conn_error(ch, c,
-			   job->status == STORE_EXPIRED ? WIRE_ERR_RESUME_EXPIRED : WIRE_ERR_RESUME_UNKNOWN,
-			   job->status == STORE_EXPIRED
-				   ? "the conversation expired; a new one is starting"
-				   : "the resume token is not known; a new conversation is starting",
-			   NULL);
-		start_new(ch, c, job->lang, job->name, job->email);
-		job->lang = job->name = job->email = NULL;
-		store_job_free(job);
+		resume_refused(ch, c, job, job->status == STORE_EXPIRED);
 		return;
 	default:
 		fail_greeting(ch, c, "could not resume the conversation; please reconnect");
@@ -446,18 +452,15 @@ static void on_hello(struct chat *ch, struct chat_conn *c, const struct wire_in 
 		return;
 	}
 	job = store_job_new(STORE_RESUME);
+	job->lang = dup_or_null(in->lang);
+	job->name = dup_or_null(in->name);
+	job->email = dup_or_null(in->email);
 	if (token_hash_text(in->resume, job->token_hash)) {
-		store_job_free(job);
-		conn_error(ch, c, WIRE_ERR_RESUME_UNKNOWN,
-			   "the resume token is not known; a new conversation is starting", NULL);
-		start_new(ch, c, dup_or_null(in->lang), dup_or_null(in->name), dup_or_null(in->email));
+		resume_refused(ch, c, job, 0); /* malformed: as unknown */
 		return;
 	}
 	snprintf(c->token, sizeof(c->token), "%s", in->resume);
 	job->conn_id = c->id;
-	job->lang = dup_or_null(in->lang);
-	job->name = dup_or_null(in->name);
-	job->email = dup_or_null(in->email);
 	job->now_ms = clock_wall_ms();
 	job->ttl_ms = ch->d->cfg.chat.resume_idle_ttl_sec * 1000;
 	job->after_seq = in->has_last_seq ? in->last_seq : -1;

@@ -63,7 +63,7 @@ struct store_recent {
 	int64_t seq;
 };
 
-#define STORE_RECENT_MAX 32
+#define STORE_RECENT_MAX 16 /* as many as chat.c keeps (CONVERSATION_RECENT) */
 
 struct store_job {
 	enum store_op op;
@@ -84,7 +84,6 @@ struct store_job {
 	struct store_extra *extra;  /* owned. in/out: APPEND */
 	size_t n_extra;
 	int64_t client_seq;         /* in: CLIENT_ACK */
-	uint64_t ud_u64;            /* caller's: free for its own use */
 
 	enum store_status status;   /* out */
 	int64_t seq;                /* out: APPEND's seq; RESUME's last_seq */

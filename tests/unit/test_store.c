@@ -678,7 +678,11 @@ static void test_recent_is_bounded(void **state)
 	assert_int_equal(j->n_recent, STORE_RECENT_MAX);
 	assert_string_equal(j->recent[0].client_id, "b39");
 	assert_int_equal(j->recent[0].seq, 40);
-	assert_string_equal(j->recent[STORE_RECENT_MAX - 1].client_id, "b8");
+	{
+		char oldest[16];
+		snprintf(oldest, sizeof(oldest), "b%d", 40 - STORE_RECENT_MAX);
+		assert_string_equal(j->recent[STORE_RECENT_MAX - 1].client_id, oldest);
+	}
 	for (size_t i = 1; i < j->n_recent; i++)
 		assert_true(j->recent[i].seq < j->recent[i - 1].seq);
 	store_job_free(j);
