@@ -1,23 +1,22 @@
 # supportd: one flat Makefile. `make run` and `make test` are the two
 # commands a newcomer needs; both install missing system packages first.
 
-PKGS    := libwebsockets jansson lua5.4 sqlite3 libsodium libutf8proc
+PKGS    := libwebsockets jansson lua5.4 sqlite3 libsodium libutf8proc yaml-0.1 libpcre2-8
 CC      ?= cc
 CSTD    := -std=c11 -D_GNU_SOURCE
 CWARNS  := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith
 OPT     ?= -O2 -g
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+# liblinear and libstemmer ship no pkg-config file in Debian.
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -llinear -lstemmer -lpthread -lm
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-# The daemon's modules, in the order a message travels through them
-# (docs/architecture.md). main.o is kept apart so unit tests can link the rest.
-LIB_SRC := src/log.c src/config.c src/metrics.c src/daemon.c src/server.c \
-           src/chat.c src/agent.c src/wire.c src/outbox.c src/ratelimit.c \
-           src/token.c src/conversation.c src/pipeline.c src/script.c src/store.c
+# The daemon's modules: every src/*.c but main.c, which is kept apart so
+# unit tests and benchmarks can link the rest (docs/architecture.md maps them).
 MAIN_SRC := src/main.c
+LIB_SRC  := $(filter-out $(MAIN_SRC),$(sort $(wildcard src/*.c)))
 
-UNIT_TESTS := wire token ratelimit store outbox script config metrics
+UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(sort $(wildcard tests/unit/test_*.c)))
 
 REL_OBJ  := $(patsubst src/%.c,build/rel/%.o,$(LIB_SRC))
 ASAN_OBJ := $(patsubst src/%.c,build/asan/%.o,$(LIB_SRC))
@@ -76,7 +75,48 @@ bench/echo-server: bench/echo_server.c
 bench: deps supportd bench/loadgen bench/echo-server
 	sh bench/run.sh
 
+# Offline evaluation of the intent model (usage and measurement contract in
+# bench/intent_eval.c). It links only the modules it uses, so it builds
+# whatever state the rest of src/ is in.
+INTENT_EVAL_OBJ := build/rel/text.o build/rel/lexmodel.o
+bench/intent-eval: bench/intent_eval.c src/lexmodel.h src/text.h $(INTENT_EVAL_OBJ)
+	$(CC) $(CSTD) $(CWARNS) $(OPT) $(PKG_CFLAGS) -Isrc -o $@ $< $(INTENT_EVAL_OBJ) $(PKG_LIBS)
+
+# Banking77 (train -> test), the same with out-of-scope questions mixed in,
+# and the 1000-intent scaling case; figures for the docs.
+BANKING77 ?= ../shared/data/banking77
+.PHONY: bench-intent
+bench-intent: bench/intent-eval
+	bench/intent-eval --train $(BANKING77)/train.tsv --test $(BANKING77)/test.tsv
+	@tmp=$$(mktemp) && cat $(BANKING77)/test.tsv > $$tmp && tail -n +2 bench/data/oos_en.tsv >> $$tmp && \
+	  bench/intent-eval --train $(BANKING77)/train.tsv --test $$tmp --oos-label oos; rc=$$?; rm -f $$tmp; exit $$rc
+	bench/intent-eval --synth 1000 --synth-examples 10
+
+# The brain at scale: synthetic FAQ entries and intents through the daemon's
+# loaders and brain (bench/README.md).
+bench/brain-scale: bench/brain_scale.c $(REL_OBJ)
+	$(CC) $(CSTD) $(CWARNS) -O2 $(PKG_CFLAGS) -Isrc -o $@ $< $(REL_OBJ) $(PKG_LIBS)
+
+# Every benchmark of the brain, for docs/benchmarks.md.
+.PHONY: bench-brain
+bench-brain: deps supportd bench-intent bench-faq bench/brain-scale
+	bench/brain-scale --faq 10000 --intents 1000
+	sh bench/bitext-eval.sh
+
+# Offline evaluation of the FAQ retriever (usage in bench/faq_eval.c). Like
+# intent-eval it links only the modules it uses.
+FAQ_EVAL_OBJ := build/rel/text.o build/rel/faqindex.o
+bench/faq-eval: bench/faq_eval.c src/faqindex.h src/text.h $(FAQ_EVAL_OBJ)
+	$(CC) $(CSTD) $(CWARNS) $(OPT) $(PKG_CFLAGS) -Isrc -o $@ $< $(FAQ_EVAL_OBJ) $(PKG_LIBS)
+
+# Banking77 as a five-shot FAQ (test split scored) and the 10,000-entry case.
+.PHONY: bench-faq
+bench-faq: bench/faq-eval
+	sh bench/banking77-faq.sh --calibration
+	bench/faq-eval --synthetic 10000
+
 clean:
-	rm -rf build supportd bench/loadgen bench/echo-server
+	rm -rf build supportd bench/loadgen bench/echo-server bench/intent-eval bench/brain-scale \
+	  bench/faq-eval
 
 -include $(REL_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) build/rel/main.d build/asan/main.d

@@ -1,31 +1,66 @@
 -- pipeline.lua: decides what the bot says to each customer message.
 --
--- supportd calls on_message(conversation, text) for every message a
--- customer sends. `conversation` is a read-only snapshot:
+-- supportd calls on_message(conversation, text, understanding) for every
+-- message a customer sends.
+--
+-- `conversation` is a read-only snapshot:
 --   conversation.id    the public conversation id
 --   conversation.lang  the language the widget announced (may be nil)
 --   conversation.name  the customer's name (may be nil)
 --   conversation.turn  how many messages the customer has sent, this one included
--- Return a string, a reply table
---   { text = "...", source = "greeting", confidence = 1.0,
---     choices = { { id = "faq:returns", label = "Returns" } } }
--- a list of reply tables, or nil for no reply.
 --
--- This first pipeline greets and otherwise says it is still learning; the
--- intent matcher and FAQ retriever plug in here later.
+-- `understanding` is what the brain (C: text normalisation, the intent
+-- matcher and the FAQ retriever) made of the text:
+--   understanding.lang           the content language used ("en", "pt", "pl")
+--   understanding.words          how many words the message has
+--   understanding.content_words  ... of which are not stop words
+--   understanding.margin         confidence of the best candidate minus the second's
+--   understanding.thresholds     { answer, clarify, clarify_margin } from rules/thresholds.yaml
+--   understanding.candidates     best first, at most five, each with
+--       source      "intent:<name>" or "faq:<id>"
+--       kind        "intent" or "faq"
+--       label       text for a button (intent label or FAQ title)
+--       answer      Markdown to say (nil for an intent that runs a flow)
+--       flow        the intent's self-service flow, or nil
+--       team        who takes a handoff about it
+--       confidence  calibrated, 0..1; model, retriever: its two inputs
+--       pattern     the rule pattern that matched, or nil
+--       terms       the words that drove it
+--
+-- Return a string, a reply table
+--   { text = "...", source = "faq:returns", confidence = 0.93,
+--     choices = { { id = "faq:returns", label = "Returns" } } }
+-- a list of reply tables, or nil for no reply. A button's id comes back as
+-- the `choice` of the customer's next message, and the brain then puts that
+-- candidate first with confidence 1.
 
 local strings = {
   en = {
     greeting = "Hello! I'm the support assistant. How can I help you today?",
-    fallback = "I'm still learning and can't answer that yet. Could you put it another way?",
+    fallback = "I'm sorry, I don't know the answer to that. Could you put it another way, or would you like to talk to a person?",
+    clarify_two = "I want to be sure I understand. Did you mean one of these?",
+    clarify_one = "I think you are asking about \"%s\". Is that right?",
+    no_flow = "I can't do \"%s\" for you myself yet. Would you like to talk to a person?",
+    human = "Talk to a person",
+    other = "Something else",
   },
   pt = {
     greeting = "Olá! Sou o assistente de apoio. Como posso ajudar?",
-    fallback = "Ainda estou a aprender e não sei responder a isso. Pode dizer de outra forma?",
+    fallback = "Desculpe, não sei responder a isso. Pode dizer de outra forma, ou prefere falar com uma pessoa?",
+    clarify_two = "Quero ter a certeza de que percebi. Queria dizer uma destas opções?",
+    clarify_one = "Acho que pergunta sobre \"%s\". É isso?",
+    no_flow = "Ainda não consigo tratar de \"%s\" sozinho. Quer falar com uma pessoa?",
+    human = "Falar com uma pessoa",
+    other = "Outra coisa",
   },
   pl = {
     greeting = "Dzień dobry! Jestem asystentem obsługi klienta. W czym mogę pomóc?",
-    fallback = "Wciąż się uczę i nie umiem jeszcze na to odpowiedzieć. Czy możesz to ująć inaczej?",
+    fallback = "Przepraszam, nie znam odpowiedzi na to pytanie. Czy możesz to ująć inaczej, czy wolisz porozmawiać z konsultantem?",
+    clarify_two = "Chcę się upewnić, że dobrze rozumiem. Czy chodzi o jedną z tych spraw?",
+    clarify_one = "Wydaje mi się, że pytasz o „%s”. Czy o to chodzi?",
+    no_flow = "Nie mogę jeszcze sam załatwić sprawy „%s”. Czy chcesz porozmawiać z konsultantem?",
+    human = "Porozmawiaj z konsultantem",
+    other = "Coś innego",
   },
 }
 
@@ -51,22 +86,86 @@ local function simplify(text)
   return t
 end
 
-local function language(conversation, detected)
+local function language(conversation, understanding, detected)
   local lang = conversation.lang and conversation.lang:sub(1, 2):lower()
   if lang and strings[lang] then
     return lang
   end
-  return detected or "en"
+  if detected then
+    return detected
+  end
+  if understanding and strings[understanding.lang] then
+    return understanding.lang
+  end
+  return "en"
 end
 
 -- The longest greeting above, in bytes; longer messages are not greetings.
 local GREETING_MAX = 24
 
-function on_message(conversation, text)
+local HANDOFF = "handoff"
+
+-- The reply that answers with candidate c.
+local function answer(s, c)
+  if c.answer then
+    return { text = c.answer, source = c.source, confidence = c.confidence }
+  end
+  -- An intent whose flow this version cannot run: say so and offer a person.
+  return {
+    text = string.format(s.no_flow, c.label),
+    source = c.source,
+    confidence = c.confidence,
+    choices = { { id = HANDOFF, label = s.human } },
+  }
+end
+
+local function fallback(s, confidence)
+  return {
+    text = s.fallback,
+    source = "fallback",
+    confidence = confidence,
+    choices = { { id = HANDOFF, label = s.human } },
+  }
+end
+
+function on_message(conversation, text, understanding)
   local greeted = #text <= GREETING_MAX and greetings[simplify(text)]
-  local s = strings[language(conversation, greeted)]
+  local s = strings[language(conversation, understanding, greeted)]
   if greeted then
     return { text = s.greeting, source = "greeting", confidence = 1.0 }
   end
-  return { text = s.fallback, source = "fallback", confidence = 0.0 }
+
+  local cands = understanding and understanding.candidates or {}
+  local best, second = cands[1], cands[2]
+  if not best then
+    return fallback(s, 0.0)
+  end
+  local th = understanding.thresholds
+  local close = second ~= nil and best.confidence - second.confidence < th.clarify_margin
+
+  if best.confidence >= th.answer and not close then
+    return answer(s, best)
+  end
+  if best.confidence >= th.clarify then
+    if close and second.confidence >= th.clarify then
+      -- "Did you mean A or B?": a button for each close candidate.
+      local choices = {}
+      for _, c in ipairs(cands) do
+        if #choices < 3 and c.confidence >= th.clarify and
+           best.confidence - c.confidence < th.clarify_margin then
+          choices[#choices + 1] = { id = c.source, label = c.label }
+        end
+      end
+      choices[#choices + 1] = { id = HANDOFF, label = s.human }
+      return { text = s.clarify_two, source = "clarify", confidence = best.confidence,
+               choices = choices }
+    end
+    return {
+      text = string.format(s.clarify_one, best.label),
+      source = "clarify",
+      confidence = best.confidence,
+      choices = { { id = best.source, label = best.label }, { id = "other", label = s.other } },
+    }
+  end
+  return fallback(s, best.confidence)
 end

@@ -588,7 +588,7 @@ static void on_message(struct chat *ch, struct chat_conn *c, const struct wire_i
 	conversation_recent_add(conv, in->id, 0);
 
 	struct pipeline_input pin = {conv->public_id, conv->lang, conv->name, conv->turn + 1,
-				     in->text, in->text_len};
+				     in->text, in->text_len, in->choice};
 	pipeline_run(d->pipeline, &pin, &dec);
 	conv->turn++;
 

@@ -28,6 +28,9 @@ void config_defaults(struct config *cfg)
 	cfg->chat.shutdown_grace_ms = 5000;
 	cfg->script.instruction_limit = 1000000;
 	cfg->script.memory_limit_kb = 65536;
+	cfg->brain.pattern_match_limit = 100000;
+	cfg->brain.pattern_depth_limit_kb = 1024;
+	cfg->brain.model_max_classes = 2000;
 	cfg->store.synchronous_full = 1;
 	cfg->store.batch_max = 1024;
 }
@@ -65,6 +68,9 @@ static const struct key keys[] = {
 	{"chat", "shutdown_grace_ms", K_INT, OFF(chat.shutdown_grace_ms), 0, 0, 600000},
 	{"script", "instruction_limit", K_U64, OFF(script.instruction_limit), 0, 1000, 1e12},
 	{"script", "memory_limit_kb", K_SIZE, OFF(script.memory_limit_kb), 0, 256, 1 << 22},
+	{"brain", "pattern_match_limit", K_INT, OFF(brain.pattern_match_limit), 0, 1000, 1e8},
+	{"brain", "pattern_depth_limit_kb", K_INT, OFF(brain.pattern_depth_limit_kb), 0, 16, 1 << 20},
+	{"brain", "model_max_classes", K_INT, OFF(brain.model_max_classes), 0, 2, 1e6},
 	{"store", "synchronous", K_STR, 0, 0, 0, 0}, /* "full" or "normal" */
 	{"store", "batch_max", K_INT, OFF(store.batch_max), 0, 1, 100000},
 };
@@ -84,7 +90,8 @@ static const struct key *find_key(const char *section, const char *name)
 
 static int is_section(const char *name)
 {
-	return !strcmp(name, "chat") || !strcmp(name, "script") || !strcmp(name, "store");
+	return !strcmp(name, "chat") || !strcmp(name, "script") || !strcmp(name, "store") ||
+	       !strcmp(name, "brain");
 }
 
 static int set_key(struct config *cfg, const struct key *k, json_t *v,

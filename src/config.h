@@ -40,6 +40,12 @@ struct config {
 	} script;
 
 	struct {
+		int pattern_match_limit;    /* PCRE2 match limit per pattern and message */
+		int pattern_depth_limit_kb; /* PCRE2 backtracking heap limit */
+		int model_max_classes;      /* FAQ entries join the intent model up to this */
+	} brain;
+
+	struct {
 		int synchronous_full;       /* PRAGMA synchronous=FULL (else NORMAL) */
 		int batch_max;              /* jobs per group commit */
 	} store;

@@ -146,10 +146,15 @@ int daemon_run(const struct config *cfg)
 		goto out;
 	}
 
-	struct script_limits lim = {cfg->script.instruction_limit, cfg->script.memory_limit_kb * 1024};
-	d->pipeline = pipeline_open(cfg->content_dir, &lim, &d->log, &d->metrics, err, sizeof(err));
+	struct diag dg;
+	diag_init(&dg);
+	d->pipeline = pipeline_open(cfg, &d->log, &d->metrics, &dg);
+	for (size_t i = 0; i < dg.n; i++)
+		log_error(&d->log, "content_error", "problem=%s", log_quote(dg.v[i], q, sizeof(q)));
+	diag_clear(&dg);
 	if (!d->pipeline) {
-		log_error(&d->log, "startup_failed", "reason=%s", log_quote(err, q, sizeof(q)));
+		log_error(&d->log, "startup_failed", "reason=\"invalid content in %s\"",
+			  cfg->content_dir);
 		goto out;
 	}
 	d->chat = chat_new(d);

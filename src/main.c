@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ask.h"
 #include "config.h"
 #include "daemon.h"
 
@@ -17,6 +18,7 @@ static const char usage_main[] =
 	"\n"
 	"commands:\n"
 	"  serve      run the daemon (the default)\n"
+	"  ask        show what the bot decides for questions, and why\n"
 	"  version    print the version\n"
 	"  help       show this help, or `supportd help COMMAND`\n"
 	"\n"
@@ -159,6 +161,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "serve"))
 		return cmd_serve(argc - 1, argv + 1);
+	if (!strcmp(cmd, "ask"))
+		return ask_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version")) {
 		puts("supportd " SUPPORTD_VERSION);
 		return 0;
@@ -166,6 +170,10 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "help")) {
 		if (argc > 2 && !strcmp(argv[2], "serve")) {
 			fputs(usage_serve, stdout);
+			return 0;
+		}
+		if (argc > 2 && !strcmp(argv[2], "ask")) {
+			fputs(ask_usage(), stdout);
 			return 0;
 		}
 		fputs(usage_main, stdout);

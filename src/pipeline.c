@@ -6,6 +6,7 @@
 #include <string.h>
 
 struct pipeline {
+	brain *br;              /* owned */
 	script *sc;             /* owned */
 	const logger *lg;       /* borrowed */
 	struct metrics *m;      /* borrowed */
@@ -31,23 +32,36 @@ static const char *apology_for(const char *lang)
 	return apologies[n - 1].text;
 }
 
-pipeline *pipeline_open(const char *content_dir, const struct script_limits *lim,
-			const logger *lg, struct metrics *m, char *err, size_t errlen)
+pipeline *pipeline_open(const struct config *cfg, const logger *lg, struct metrics *m,
+			struct diag *d)
 {
-	char path[1200];
+	char path[1200], err[1024];
 	pipeline *p = calloc(1, sizeof(*p));
+	struct script_limits lim = {cfg->script.instruction_limit,
+				    cfg->script.memory_limit_kb * 1024};
+	struct brain_limits blim = {(unsigned)cfg->brain.pattern_match_limit,
+				    (unsigned)cfg->brain.pattern_depth_limit_kb,
+				    (size_t)cfg->brain.model_max_classes};
 
 	if (!p)
 		abort();
-	snprintf(path, sizeof(path), "%s/lua/pipeline.lua", content_dir);
-	p->sc = script_open(path, lim, lg, err, errlen);
-	if (!p->sc) {
-		free(p);
-		return NULL;
-	}
 	p->lg = lg;
 	p->m = m;
+	p->br = brain_load(cfg->content_dir, &blim, lg, d);
+	snprintf(path, sizeof(path), "%s/lua/pipeline.lua", cfg->content_dir);
+	p->sc = script_open(path, &lim, lg, err, sizeof(err));
+	if (!p->sc)
+		diag_add(d, NULL, 0, "%s", err); /* Lua's messages name file and line */
+	if (!p->br || !p->sc) {
+		pipeline_close(p);
+		return NULL;
+	}
 	return p;
+}
+
+const brain *pipeline_brain(const pipeline *p)
+{
+	return p->br;
 }
 
 void pipeline_close(pipeline *p)
@@ -55,6 +69,7 @@ void pipeline_close(pipeline *p)
 	if (!p)
 		return;
 	script_close(p->sc);
+	brain_free(p->br);
 	free(p);
 }
 
@@ -64,8 +79,9 @@ void pipeline_run(pipeline *p, const struct pipeline_input *in, struct pipeline_
 	char err[1024], q[1100];
 
 	memset(out, 0, sizeof(*out));
-	if (script_on_message(p->sc, &conv, in->text, in->text_len, &out->replies, &out->n, err,
-			      sizeof(err)) == 0)
+	brain_understand(p->br, in->lang, in->text, in->text_len, in->choice, &out->understood);
+	if (script_on_message(p->sc, &conv, in->text, in->text_len, &out->understood,
+			      &out->replies, &out->n, err, sizeof(err)) == 0)
 		return;
 
 	atomic_fetch_add(&p->m->script_errors_total, 1);
@@ -87,5 +103,6 @@ void pipeline_decision_clear(struct pipeline_decision *d)
 	for (size_t i = 0; i < d->n; i++)
 		wire_reply_clear(&d->replies[i]);
 	free(d->replies);
+	brain_result_clear(&d->understood);
 	memset(d, 0, sizeof(*d));
 }

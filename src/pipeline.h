@@ -1,8 +1,9 @@
-/* pipeline.h: runs one customer message through the Lua pipeline and
- * returns the bot's decision.
+/* pipeline.h: runs one customer message through the brain and the Lua
+ * pipeline and returns the bot's decision.
  *
- * The pipeline is lua/pipeline.lua under the content directory; script.c
- * runs it. Whatever the script does, pipeline_run() returns something the
+ * The brain (brain.h: faq/ and rules/ under the content directory) turns
+ * the text into ranked candidates; lua/pipeline.lua, run by script.c,
+ * decides from them. Whatever the script does, pipeline_run() returns something the
  * customer can be shown: a failing script becomes a logged error and a
  * polite apology in the conversation's language. */
 #ifndef SUPPORTD_PIPELINE_H
@@ -12,6 +13,9 @@
 #include <stdint.h>
 
 #include "log.h"
+#include "brain.h"
+#include "config.h"
+#include "diag.h"
 #include "metrics.h"
 #include "script.h"
 #include "wire.h"
@@ -26,6 +30,7 @@ struct pipeline_input {
 	int64_t turn;
 	const char *text;
 	size_t text_len;
+	const char *choice;        /* id of a button the customer pressed, may be NULL */
 };
 
 /* The bot's decision: zero or more replies. */
@@ -33,12 +38,18 @@ struct pipeline_decision {
 	struct wire_reply *replies; /* owned array */
 	size_t n;
 	int failed;                 /* the script failed; replies hold the apology */
+	struct brain_result understood; /* what the brain made of the text */
 };
 
-/* Loads CONTENT_DIR/lua/pipeline.lua. Borrows lg and m. Returns NULL and
- * writes the reason into err when the script cannot be loaded. */
-pipeline *pipeline_open(const char *content_dir, const struct script_limits *lim,
-			const logger *lg, struct metrics *m, char *err, size_t errlen);
+/* Loads the content under cfg->content_dir (faq/, rules/) into a brain and
+ * its lua/pipeline.lua into the script host, with the limits cfg sets.
+ * Borrows lg and m. Returns NULL when anything is wrong: every content
+ * problem is added to d as "file:line: reason", a script problem too. */
+pipeline *pipeline_open(const struct config *cfg, const logger *lg, struct metrics *m,
+			struct diag *d);
+
+/* The pipeline's brain, for tools that report on it. Borrowed. */
+const brain *pipeline_brain(const pipeline *p);
 
 void pipeline_close(pipeline *p);
 

@@ -393,9 +393,106 @@ static int read_reply(lua_State *L, int idx, struct wire_reply *r, char *err, si
 	return 0;
 }
 
+static void set_str(lua_State *L, const char *key, const char *v)
+{
+	if (!v)
+		return;
+	lua_pushstring(L, v);
+	lua_setfield(L, -2, key);
+}
+
+static void set_num(lua_State *L, const char *key, double v)
+{
+	lua_pushnumber(L, v);
+	lua_setfield(L, -2, key);
+}
+
+/* Pushes the brain's view of a message as a fresh table (see script.h). */
+static void push_understanding(lua_State *L, const struct brain_result *u)
+{
+	lua_createtable(L, 0, 8);
+	set_str(L, "lang", u->lang);
+	lua_pushinteger(L, (lua_Integer)u->n_words);
+	lua_setfield(L, -2, "words");
+	lua_pushinteger(L, (lua_Integer)u->n_content_words);
+	lua_setfield(L, -2, "content_words");
+	set_num(L, "margin", u->margin);
+	lua_pushboolean(L, u->limited);
+	lua_setfield(L, -2, "limited");
+	lua_createtable(L, 0, 3);
+	set_num(L, "answer", u->thresholds.answer);
+	set_num(L, "clarify", u->thresholds.clarify);
+	set_num(L, "clarify_margin", u->thresholds.clarify_margin);
+	lua_setfield(L, -2, "thresholds");
+	lua_createtable(L, (int)u->n, 0);
+	for (size_t i = 0; i < u->n; i++) {
+		const struct brain_candidate *c = &u->top[i];
+		lua_createtable(L, 0, 16);
+		set_str(L, "source", c->source);
+		set_str(L, "kind", c->kind == BRAIN_INTENT ? "intent" : "faq");
+		set_str(L, "name", c->name);
+		set_str(L, "label", c->label);
+		set_str(L, "answer", c->answer);
+		set_str(L, "flow", c->flow);
+		set_str(L, "team", c->team);
+		set_str(L, "faq", c->faq);
+		set_str(L, "pattern", c->pattern);
+		lua_pushinteger(L, c->priority);
+		lua_setfield(L, -2, "priority");
+		set_num(L, "confidence", c->confidence);
+		set_num(L, "model", c->model);
+		set_num(L, "retriever", c->retriever);
+		lua_pushinteger(L, c->fuzzy);
+		lua_setfield(L, -2, "fuzzy");
+		lua_createtable(L, (int)c->n_terms, 0);
+		for (size_t j = 0; j < c->n_terms; j++) {
+			lua_pushstring(L, c->terms[j]);
+			lua_rawseti(L, -2, (lua_Integer)(j + 1));
+		}
+		lua_setfield(L, -2, "terms");
+		lua_rawseti(L, -2, (lua_Integer)(i + 1));
+	}
+	lua_setfield(L, -2, "candidates");
+}
+
+struct call_args {
+	const struct script_conversation *conv;
+	const char *text;
+	size_t text_len;
+	const struct brain_result *understanding;
+	int fn_ref;
+};
+
+/* Builds on_message's arguments and calls it. Runs inside guarded_call, so
+ * running out of VM memory while building the tables is an ordinary error
+ * rather than a panic. */
+static int call_on_message(lua_State *L)
+{
+	const struct call_args *a = lua_touserdata(L, 1);
+	const struct script_conversation *conv = a->conv;
+
+	lua_settop(L, 0);
+	luaL_checkstack(L, 12, "on_message arguments");
+	lua_rawgeti(L, LUA_REGISTRYINDEX, a->fn_ref);
+	lua_createtable(L, 0, 4);
+	lua_pushstring(L, conv->id);
+	lua_setfield(L, -2, "id");
+	set_str(L, "lang", conv->lang);
+	set_str(L, "name", conv->name);
+	lua_pushinteger(L, (lua_Integer)conv->turn);
+	lua_setfield(L, -2, "turn");
+	lua_pushlstring(L, a->text, a->text_len);
+	if (a->understanding)
+		push_understanding(L, a->understanding);
+	else
+		lua_pushnil(L);
+	lua_call(L, 3, 1);
+	return 1;
+}
+
 int script_on_message(script *sc, const struct script_conversation *conv, const char *text,
-		      size_t text_len, struct wire_reply **replies, size_t *n, char *err,
-		      size_t errlen)
+		      size_t text_len, const struct brain_result *understanding,
+		      struct wire_reply **replies, size_t *n, char *err, size_t errlen)
 {
 	lua_State *L = sc->L;
 	int top = lua_gettop(L);
@@ -408,22 +505,10 @@ int script_on_message(script *sc, const struct script_conversation *conv, const 
 		snprintf(err, errlen, "Lua stack exhausted");
 		return -1;
 	}
-	lua_rawgeti(L, LUA_REGISTRYINDEX, sc->fn_ref);
-	lua_createtable(L, 0, 4);
-	lua_pushstring(L, conv->id);
-	lua_setfield(L, -2, "id");
-	if (conv->lang) {
-		lua_pushstring(L, conv->lang);
-		lua_setfield(L, -2, "lang");
-	}
-	if (conv->name) {
-		lua_pushstring(L, conv->name);
-		lua_setfield(L, -2, "name");
-	}
-	lua_pushinteger(L, (lua_Integer)conv->turn);
-	lua_setfield(L, -2, "turn");
-	lua_pushlstring(L, text, text_len);
-	if (guarded_call(sc, 2, 1, err, errlen)) {
+	struct call_args args = {conv, text, text_len, understanding, sc->fn_ref};
+	lua_pushcfunction(L, call_on_message);
+	lua_pushlightuserdata(L, &args);
+	if (guarded_call(sc, 1, 1, err, errlen)) {
 		lua_settop(L, top);
 		return -1;
 	}

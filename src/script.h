@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "brain.h"
 #include "log.h"
 #include "wire.h"
 
@@ -43,14 +44,20 @@ script *script_open(const char *path, const struct script_limits *lim, const log
 /* Closes the VM. NULL is fine. */
 void script_close(script *sc);
 
-/* Calls on_message(conversation, text). On success returns 0 and sets
+/* Calls on_message(conversation, text, understanding), where
+ * `understanding` is the brain's view of the message (NULL gives the script
+ * nil): a table with lang, words, content_words, margin, limited,
+ * thresholds {answer, clarify, clarify_margin} and candidates, a list
+ * (best first) of {source, kind, name, label, answer, flow, team, faq,
+ * priority, confidence, model, retriever, pattern, terms, fuzzy}; see
+ * docs/content.md. On success returns 0 and sets
  * *replies to a new array of *n replies (caller releases each with
  * wire_reply_clear() and frees the array). On a script error, a spent
  * budget, memory exhaustion or a malformed return value, returns -1 and
  * writes the reason (with traceback) into err. */
 int script_on_message(script *sc, const struct script_conversation *conv, const char *text,
-		      size_t text_len, struct wire_reply **replies, size_t *n, char *err,
-		      size_t errlen);
+		      size_t text_len, const struct brain_result *understanding,
+		      struct wire_reply **replies, size_t *n, char *err, size_t errlen);
 
 /* Bytes the VM currently holds. */
 size_t script_memory(const script *sc);

@@ -187,6 +187,11 @@ static int parse_message(json_t *o, size_t max_text, struct wire_in *in, struct 
 		return fault(f, WIRE_ERR_BAD_FIELD, "field \"text\" contains a NUL character");
 	if (in->text_len == 0 || only_blank(in->text, in->text_len))
 		return fault(f, WIRE_ERR_EMPTY_TEXT, "text is empty");
+	if (opt_string(o, "choice", WIRE_CHOICE_MAX, &in->choice, f))
+		return -1;
+	if (in->choice && !printable_ascii(in->choice))
+		return fault(f, WIRE_ERR_BAD_FIELD,
+			     "field \"choice\" must be a button id of printable ASCII characters");
 	return 0;
 }
 

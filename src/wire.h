@@ -44,6 +44,7 @@ enum wire_in_type { WIRE_IN_HELLO, WIRE_IN_MESSAGE, WIRE_IN_TYPING, WIRE_IN_ACK 
 #define WIRE_LANG_MAX 16
 #define WIRE_NAME_MAX 128
 #define WIRE_EMAIL_MAX 254
+#define WIRE_CHOICE_MAX 128
 
 /* A checked client frame. String fields borrow from the parsed JSON and
  * live until wire_in_free(); absent optional fields are NULL. */
@@ -52,6 +53,7 @@ struct wire_in {
 	void *json;            /* owned: the parsed document */
 	const char *id;        /* message: client id */
 	const char *text;      /* message */
+	const char *choice;    /* message: id of the button pressed, may be NULL */
 	size_t text_len;
 	const char *resume;    /* hello */
 	int has_last_seq;      /* hello */

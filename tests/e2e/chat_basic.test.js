@@ -64,7 +64,7 @@ test('message is acked (with seq) and then answered by a reply with a greater se
   const r2 = await c.message('m-2', 'I forgot my password');
   assert.equal(r2.ack.seq, 3);
   assert.equal(r2.reply.seq, 4);
-  assert.equal(r2.reply.source, 'fallback');
+  assert.equal(r2.reply.source, 'intent:reset_password');
   assert.ok(c.all.indexOf(r2.ack) < c.all.indexOf(r2.reply));
 
   // Nothing but welcome, acks and replies were sent (no errors, no typing
@@ -74,7 +74,7 @@ test('message is acked (with seq) and then answered by a reply with a greater se
   await c.close();
 });
 
-test('greetings in several languages get source greeting; other text gets fallback', async () => {
+test('greetings in several languages get source greeting; unrelated text gets fallback', async () => {
   const c = await open();
   await c.hello();
   const cases = [
@@ -82,7 +82,8 @@ test('greetings in several languages get source greeting; other text gets fallba
     ['hi', 'greeting'],
     ['olá', 'greeting'],
     ['cześć', 'greeting'],
-    ['Where is my parcel? It was due on Monday.', 'fallback'],
+    ['Where is my parcel? It was due on Monday.', 'intent:track_order'],
+    ['what is the capital of France', 'fallback'],
   ];
   let i = 0;
   for (const [text, source] of cases) {

@@ -602,10 +602,26 @@ function sqlQuote(s) {
 // ------------------------------------------------------------------ content
 
 /** Make a content root whose lua/pipeline.lua is `source`. */
-function makeContent(source) {
+// A content root with the given pipeline.lua and, unless told otherwise,
+// copies of the repository's faq/ and rules/ (the daemon refuses to start
+// without content). opts.faq / opts.rules: { 'en/x.md': 'text', ... } to
+// write instead of the copies.
+function makeContent(source, opts = {}) {
   const dir = makeTempDir('supportd-e2e-content-');
   fs.mkdirSync(path.join(dir, 'lua'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'lua', 'pipeline.lua'), source);
+  fs.writeFileSync(path.join(dir, 'lua', 'pipeline.lua'),
+    source ?? fs.readFileSync(path.join(REPO_ROOT, 'lua', 'pipeline.lua')));
+  for (const sub of ['faq', 'rules']) {
+    if (opts[sub]) {
+      for (const [name, text] of Object.entries(opts[sub])) {
+        const file = path.join(dir, sub, name);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, text);
+      }
+    } else {
+      fs.cpSync(path.join(REPO_ROOT, sub), path.join(dir, sub), { recursive: true });
+    }
+  }
   return dir;
 }
 

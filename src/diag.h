@@ -1,0 +1,46 @@
+/* diag.h: a list of problems found in content files, for the people who
+ * edit them.
+ *
+ * Each problem is one line "file:line: reason" ("file: reason" when it is
+ * about the whole file), in the order found. Loaders keep going after a
+ * problem so an editor sees every mistake at once; to keep a hostile tree
+ * from using unbounded memory the list keeps DIAG_MAX lines and then one
+ * "... and N more problems" line. Lines are sanitized as they are added:
+ * control bytes and invalid UTF-8 become '?', and a line is cut at
+ * DIAG_LINE_MAX bytes. */
+#ifndef SUPPORTD_DIAG_H
+#define SUPPORTD_DIAG_H
+
+#include <stddef.h>
+
+#define DIAG_MAX 1000      /* problem lines kept; then one summary line */
+#define DIAG_LINE_MAX 512  /* bytes of one line, without the NUL */
+
+struct diag {
+	char **v;              /* each v[i] is "file:line: reason", owned */
+	size_t n, cap;
+	size_t dropped;        /* problems past DIAG_MAX, counted in the last line */
+};
+
+/* Makes *d an empty list. */
+void diag_init(struct diag *d);
+
+/* Appends one problem. Borrows file and the format arguments. line is
+ * 1-based; line 0 means the whole file and gives "file: reason". A NULL
+ * file adds the reason as it is, for messages that already name their
+ * place (Lua's "file:line: reason"). */
+void diag_add(struct diag *d, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Number of problems added so far, including those past DIAG_MAX. */
+size_t diag_count(const struct diag *d);
+
+/* Writes up to max bytes of s into buf (size len) for quoting in a
+ * message: cut on a character boundary with "..." when longer, newlines
+ * shown as "\n". Always NUL-terminates. Returns buf. */
+const char *diag_snip(const char *s, size_t max, char *buf, size_t len);
+
+/* Frees every line; *d is empty and reusable afterwards. */
+void diag_clear(struct diag *d);
+
+#endif

@@ -1,0 +1,302 @@
+/* text.c: folding, tokenising, stop words and stemming. See text.h. */
+#include "text.h"
+
+#include <libstemmer.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+/* Function words, already folded (lower case, no accents). These are the
+ * common closed-class words of each language, not a list tuned to any data:
+ * the FAQ index skips them so "how do I" does not outweigh "password". */
+static const char *const stop_en[] = {
+	"a", "about", "am", "an", "and", "any", "are", "as", "at", "be", "been", "being",
+	"but", "by", "could", "did", "do", "does", "doing", "for", "from", "had", "has",
+	"have", "having", "he", "her", "here", "hers", "him", "his", "i", "im", "ive", "if",
+	"in", "into", "is", "it", "its", "itself", "just", "me", "my", "myself", "of", "on",
+	"or", "our", "ours", "please", "she", "so", "some", "than", "that", "the", "their",
+	"them", "then", "there", "these", "they", "this", "those", "to", "too", "us", "very",
+	"was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "will",
+	"with", "would", "you", "your", "yours", "yourself", "hi", "hello", "thanks", "can",
+	"how", "should", "shall", "may", "might", "must", "ok", "okay", "also", "again",
+};
+static const char *const stop_pt[] = {
+	"a", "ao", "aos", "aquela", "aquele", "aqueles", "aquilo", "as", "ate", "com", "como",
+	"da", "das", "de", "dela", "dele", "deles", "depois", "do", "dos", "e", "ela", "elas",
+	"ele", "eles", "em", "entre", "era", "essa", "esse", "esta", "estao", "estas", "este",
+	"estou", "eu", "foi", "ha", "isso", "isto", "ja", "lhe", "mais", "mas", "me", "mesmo",
+	"meu", "meus", "minha", "minhas", "muito", "na", "nas", "nem", "no", "nos", "nossa",
+	"nosso", "num", "numa", "o", "os", "ou", "para", "pela", "pelas", "pelo", "pelos",
+	"por", "pra", "qual", "quando", "que", "quem", "se", "seu", "seus", "so", "sua",
+	"suas", "tambem", "te", "tem", "ter", "teu", "tua", "um", "uma", "umas", "uns", "voce",
+	"voces", "vos", "ola", "oi", "obrigado", "obrigada", "favor", "poderia", "pode",
+	"posso", "gostaria",
+};
+static const char *const stop_pl[] = {
+	"a", "aby", "ale", "bo", "by", "byc", "byl", "byla", "bylo", "czy", "dla", "do",
+	"gdy", "gdzie", "i", "ich", "ja", "jak", "jaki", "jakie", "jego", "jej", "jest",
+	"jestem", "juz", "ktora", "ktore", "ktory", "mi", "mnie", "mam", "moj", "moja",
+	"moje", "moze", "na", "nad", "nam", "nas", "o", "od", "oraz", "po", "pod", "przez",
+	"przy", "sa", "sie", "tak", "tam", "te", "tego", "tej", "ten", "to", "tu", "tym",
+	"u", "w", "we", "z", "za", "ze", "zeby", "co", "mozna", "prosze", "czesc", "dzien",
+	"dobry", "witam", "dziekuje", "moge", "chce", "chcialbym", "chcialabym",
+};
+
+struct lang_def {
+	const char *code;
+	const char *snowball;           /* NULL: no Snowball stemmer */
+	const char *const *stop;
+	size_t n_stop;
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+static const struct lang_def langs[] = {
+	{"en", "english", stop_en, N(stop_en)},
+	{"pt", "portuguese", stop_pt, N(stop_pt)},
+	{"pl", NULL, stop_pl, N(stop_pl)},
+};
+
+/* Polish has no Snowball stemmer: a word's first letters stand in. */
+#define PREFIX_STEM_LETTERS 6
+
+struct analyzer {
+	char lang[8];
+	const struct lang_def *def;  /* NULL for an unsupported language */
+	struct sb_stemmer *stemmer;  /* owned; NULL without Snowball */
+	const char **stop;           /* owned array, sorted */
+	size_t n_stop;
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static const struct lang_def *lang_find(const char *lang)
+{
+	if (!lang)
+		return NULL;
+	for (size_t i = 0; i < N(langs); i++)
+		if (!strcmp(langs[i].code, lang))
+			return &langs[i];
+	return NULL;
+}
+
+int text_lang_supported(const char *lang)
+{
+	return lang_find(lang) != NULL;
+}
+
+analyzer *analyzer_new(const char *lang)
+{
+	analyzer *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		abort();
+	snprintf(a->lang, sizeof(a->lang), "%s", lang ? lang : "");
+	a->def = lang_find(lang);
+	if (!a->def)
+		return a;
+	if (a->def->snowball) {
+		a->stemmer = sb_stemmer_new(a->def->snowball, "UTF_8");
+		if (!a->stemmer)
+			abort(); /* only fails when out of memory: the names are built in */
+	}
+	a->n_stop = a->def->n_stop;
+	a->stop = malloc(a->n_stop * sizeof(*a->stop));
+	if (!a->stop)
+		abort();
+	memcpy(a->stop, a->def->stop, a->n_stop * sizeof(*a->stop));
+	qsort(a->stop, a->n_stop, sizeof(*a->stop), cmp_str);
+	return a;
+}
+
+void analyzer_free(analyzer *a)
+{
+	if (!a)
+		return;
+	if (a->stemmer)
+		sb_stemmer_delete(a->stemmer);
+	free(a->stop);
+	free(a);
+}
+
+const char *analyzer_lang(const analyzer *a)
+{
+	return a->lang;
+}
+
+int analyzer_is_stop(const analyzer *a, const char *word, size_t len)
+{
+	char w[TEXT_TOKEN_MAX + 1];
+
+	if (!a->n_stop || len > TEXT_TOKEN_MAX)
+		return 0;
+	memcpy(w, word, len);
+	w[len] = 0;
+	const char *key = w;
+	return bsearch(&key, a->stop, a->n_stop, sizeof(*a->stop), cmp_str) != NULL;
+}
+
+/* Letters with no canonical decomposition, so stripping marks leaves them
+ * alone, but which customers type as their base letter. Applied after case
+ * folding by utf8proc's custom hook. */
+static utf8proc_int32_t fold_extra(utf8proc_int32_t c, void *ud)
+{
+	(void)ud;
+	switch (c) {
+	case 0x0141: case 0x0142: return 'l';  /* Ł ł */
+	case 0x0110: case 0x0111: return 'd';  /* Đ đ */
+	case 0x00D8: case 0x00F8: return 'o';  /* Ø ø */
+	case 0x0131: return 'i';               /* dotless ı */
+	default: return c;
+	}
+}
+
+char *text_fold(const char *s, size_t len, size_t *out_len)
+{
+	utf8proc_uint8_t *dst = NULL;
+	utf8proc_ssize_t n;
+
+	if (len > (size_t)INT32_MAX)
+		return NULL;
+	n = utf8proc_map_custom((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &dst,
+				UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE |
+					UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK | UTF8PROC_IGNORE |
+					UTF8PROC_LUMP | UTF8PROC_NLF2LS,
+				fold_extra, NULL);
+	if (n < 0) {
+		if (n == UTF8PROC_ERROR_NOMEM)
+			abort();
+		return NULL;
+	}
+	if (out_len)
+		*out_len = (size_t)n;
+	return (char *)dst;
+}
+
+static int is_word_cp(utf8proc_int32_t c)
+{
+	switch (utf8proc_category(c)) {
+	case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+	case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
+	case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
+	case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Appends len bytes and a NUL to the arena; returns where they went. The
+ * arena is sized by the caller so this never overflows. */
+static char *arena_put(char *arena, size_t *used, const char *s, size_t len)
+{
+	char *p = arena + *used;
+	memcpy(p, s, len);
+	p[len] = 0;
+	*used += len + 1;
+	return p;
+}
+
+/* Cuts a UTF-8 word to at most `letters` code points; returns bytes kept. */
+static size_t utf8_prefix(const char *w, size_t len, size_t letters)
+{
+	size_t i = 0, k = 0;
+	while (i < len && k < letters) {
+		i++;
+		while (i < len && ((unsigned char)w[i] & 0xC0) == 0x80)
+			i++;
+		k++;
+	}
+	return i;
+}
+
+/* Adds one word (folded, at most TEXT_TOKEN_MAX bytes) as a token. */
+static void add_token(analyzer *a, struct tokens *t, const char *w, size_t len, size_t *used)
+{
+	struct token *tk = &t->v[t->n++];
+
+	tk->word = arena_put(t->arena, used, w, len);
+	tk->word_len = len;
+	tk->stop = analyzer_is_stop(a, w, len);
+	if (a->stemmer) {
+		const sb_symbol *st = sb_stemmer_stem(a->stemmer, (const sb_symbol *)w, (int)len);
+		if (!st)
+			abort(); /* libstemmer fails only when out of memory */
+		size_t sl = (size_t)sb_stemmer_length(a->stemmer);
+		if (sl > TEXT_TOKEN_MAX)
+			sl = TEXT_TOKEN_MAX;
+		tk->stem = arena_put(t->arena, used, (const char *)st, sl);
+		tk->stem_len = sl;
+	} else if (a->def) {
+		size_t sl = utf8_prefix(w, len, PREFIX_STEM_LETTERS);
+		tk->stem = arena_put(t->arena, used, w, sl);
+		tk->stem_len = sl;
+	} else {
+		tk->stem = tk->word;
+		tk->stem_len = len;
+	}
+}
+
+int analyzer_run(analyzer *a, const char *s, size_t len, struct tokens *out)
+{
+	size_t flen, used = 0;
+	char word[TEXT_TOKEN_MAX];
+	size_t wlen = 0;
+	int pending_apos = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->folded = text_fold(s, len, &flen);
+	if (!out->folded)
+		return -1;
+	out->folded_len = flen;
+
+	/* Each token needs its word and stem, each at most TEXT_TOKEN_MAX + 1. */
+	size_t max_tokens = flen / 1 + 1;
+	if (max_tokens > TEXT_TOKENS_MAX)
+		max_tokens = TEXT_TOKENS_MAX;
+	out->v = calloc(max_tokens, sizeof(*out->v));
+	out->arena = malloc(max_tokens * 2 * (TEXT_TOKEN_MAX + 1));
+	if (!out->v || !out->arena)
+		abort();
+
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)out->folded;
+	utf8proc_ssize_t left = (utf8proc_ssize_t)flen;
+	while (left > 0 && out->n < max_tokens) {
+		utf8proc_int32_t c;
+		utf8proc_ssize_t k = utf8proc_iterate(p, left, &c);
+		if (k <= 0)
+			break; /* cannot happen: utf8proc produced this text */
+		if (is_word_cp(c)) {
+			if (pending_apos && wlen)
+				pending_apos = 0; /* "don't" -> "dont": the apostrophe joins */
+			if (wlen + (size_t)k <= sizeof(word)) {
+				memcpy(word + wlen, p, (size_t)k);
+				wlen += (size_t)k;
+			}
+		} else if (c == '\'' && wlen && !pending_apos) {
+			pending_apos = 1;
+		} else {
+			if (wlen)
+				add_token(a, out, word, wlen, &used);
+			wlen = 0;
+			pending_apos = 0;
+		}
+		p += k;
+		left -= k;
+	}
+	if (wlen && out->n < max_tokens)
+		add_token(a, out, word, wlen, &used);
+	return 0;
+}
+
+void tokens_clear(struct tokens *t)
+{
+	free(t->v);
+	free(t->folded);
+	free(t->arena);
+	memset(t, 0, sizeof(*t));
+}

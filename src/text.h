@@ -1,0 +1,79 @@
+/* text.h: Unicode normalisation, tokenising, stop words and stemming.
+ *
+ * Everything that compares customer text with content goes through here,
+ * so a message and an FAQ question are reduced the same way:
+ *   fold:     NFKC, Unicode case folding, marks stripped ("Não" -> "nao"),
+ *             apostrophe look-alikes lumped, a few letters that have no
+ *             decomposition mapped to their base ("ł" -> "l"); utf8proc.
+ *   tokenise: maximal runs of letters, marks and digits; an apostrophe
+ *             between two letters joins them ("don't" -> "dont").
+ *   stem:     Snowball (libstemmer) for the language, applied to the folded
+ *             word. Polish has no Snowball stemmer; its "stem" is the
+ *             folded word cut to its first six letters.
+ *   stop:     each token says whether it is a stop word of the language.
+ *             Consumers decide what to do with that (the FAQ index skips
+ *             them, the intent model keeps them: "not" and "why" matter).
+ *
+ * An analyzer holds a stemmer, whose state is not thread-safe: use one
+ * analyzer per thread. */
+#ifndef SUPPORTD_TEXT_H
+#define SUPPORTD_TEXT_H
+
+#include <stddef.h>
+
+/* Longest token kept, in bytes; longer runs are cut (a 4 KiB line of one
+ * letter is one 64-byte token). */
+#define TEXT_TOKEN_MAX 64
+/* Most tokens taken from one text; the rest is ignored. */
+#define TEXT_TOKENS_MAX 512
+
+typedef struct analyzer analyzer;
+
+struct token {
+	const char *word;   /* folded surface form, NUL-terminated */
+	size_t word_len;
+	const char *stem;   /* stem of word, NUL-terminated */
+	size_t stem_len;
+	int stop;           /* a stop word of the analyzer's language */
+};
+
+/* The tokens of one text. Every pointer points into memory the struct
+ * owns; tokens_clear() releases it. */
+struct tokens {
+	struct token *v;
+	size_t n;
+	char *folded;       /* the whole text folded, NUL-terminated */
+	size_t folded_len;
+	char *arena;        /* words and stems */
+};
+
+/* Returns a new analyzer for an ISO 639-1 language code ("en", "pt",
+ * "pl"). Any other code gives an analyzer without stemmer or stop words;
+ * text_lang_supported() says which codes have both. Aborts only when out of
+ * memory. */
+analyzer *analyzer_new(const char *lang);
+void analyzer_free(analyzer *a);
+
+/* The analyzer's language code. */
+const char *analyzer_lang(const analyzer *a);
+
+/* 1 when lang is one of the languages with a stemmer and stop words. */
+int text_lang_supported(const char *lang);
+
+/* Folds len bytes of UTF-8 (see above). Returns a new NUL-terminated string
+ * the caller frees, with its length in *out_len, or NULL when the input is
+ * not valid UTF-8. */
+char *text_fold(const char *s, size_t len, size_t *out_len);
+
+/* Folds, tokenises, stems and marks stop words. Fills *out (which the
+ * caller later releases with tokens_clear()). Returns 0, or -1 when the
+ * text is not valid UTF-8 (then *out is empty). Empty, blank or emoji-only
+ * text gives 0 tokens. */
+int analyzer_run(analyzer *a, const char *s, size_t len, struct tokens *out);
+
+void tokens_clear(struct tokens *t);
+
+/* 1 when the folded word is a stop word of the analyzer's language. */
+int analyzer_is_stop(const analyzer *a, const char *word, size_t len);
+
+#endif
