@@ -75,12 +75,10 @@ bench/echo-server: bench/echo_server.c
 bench: deps supportd bench/loadgen bench/echo-server
 	sh bench/run.sh
 
-# Offline evaluation of the intent model (usage and measurement contract in
-# bench/intent_eval.c). It links only the modules it uses, so it builds
-# whatever state the rest of src/ is in.
-INTENT_EVAL_OBJ := build/rel/text.o build/rel/lexmodel.o
-bench/intent-eval: bench/intent_eval.c src/lexmodel.h src/text.h $(INTENT_EVAL_OBJ)
-	$(CC) $(CSTD) $(CWARNS) $(OPT) $(PKG_CFLAGS) -Isrc -o $@ $< $(INTENT_EVAL_OBJ) $(PKG_LIBS)
+# Offline evaluation of the intent matcher through the daemon's brain (usage
+# and measurement contract in bench/intent_eval.c).
+bench/intent-eval: bench/intent_eval.c $(REL_OBJ)
+	$(CC) $(CSTD) $(CWARNS) $(OPT) $(PKG_CFLAGS) -Isrc -o $@ $< $(REL_OBJ) $(PKG_LIBS)
 
 # Banking77 (train -> test), the same with out-of-scope questions mixed in,
 # and the 1000-intent scaling case; figures for the docs.

@@ -8,9 +8,17 @@
  *
  * Files are `text<TAB>label` TSV with a header line; further columns are
  * ignored; a line without a tab or with an empty label is an error
- * (file:line). The model is built from the training file through
- * lexmodel_train(); every test line goes through classify(), the one place
- * that decides, so the daemon's full decision code can later be swapped in.
+ * (file:line).
+ *
+ * --train/--test goes through the daemon's own code: each training label
+ * becomes an intent, written as the rules file an editor would write
+ * (rules/<lang>/NAME.yaml: a name, a label, the lines as examples), parsed by
+ * rules_parse() and built into a brain by brain_build(), exactly as the
+ * daemon builds rules/ at start-up; classify() then asks
+ * brain_understand() and takes the best candidate. The model parameters
+ * are then the daemon's (lexmodel_params_default()). --model-only, --cv and
+ * --synth train lexmodel_train() directly, with the model options below,
+ * for model selection and scaling.
  *
  * Output: one figure per line, `key value`, keys stable so docs can quote
  * them; tables (reliability, threshold sweep) are aligned, one row per
@@ -52,7 +60,10 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "brain.h"
+#include "diag.h"
 #include "lexmodel.h"
+#include "rules.h"
 #include "text.h"
 
 /* ------------------------------------------------------------------------
@@ -278,7 +289,101 @@ err:
 struct classifier {
 	analyzer *an;
 	lexmodel *model;
+	brain *br;              /* the daemon's path: model is NULL then */
+	const char *lang;
 };
+
+/* Appends s to the YAML buffer as a single-quoted scalar. */
+static void yaml_quoted(char **buf, size_t *len, size_t *cap, const char *s)
+{
+	size_t need = *len + 2 * strlen(s) + 4;
+	if (need > *cap) {
+		*cap = need * 2;
+		*buf = xrealloc(*buf, *cap);
+	}
+	(*buf)[(*len)++] = '\'';
+	for (; *s; s++) {
+		if (*s == '\'')
+			(*buf)[(*len)++] = '\'';
+		(*buf)[(*len)++] = *s;
+	}
+	(*buf)[(*len)++] = '\'';
+	(*buf)[*len] = 0;
+}
+
+static void yaml_put(char **buf, size_t *len, size_t *cap, const char *s)
+{
+	size_t n = strlen(s);
+	if (*len + n + 1 > *cap) {
+		*cap = (*len + n + 1) * 2;
+		*buf = xrealloc(*buf, *cap);
+	}
+	memcpy(*buf + *len, s, n + 1);
+	*len += n;
+}
+
+/* Builds the daemon's brain from every line of d: label k becomes intent
+ * "l<k>" with the label's lines as examples, one rules file each (the
+ * loader takes 256 KiB a file, more than 500 examples of 500 bytes). Lines the loader would refuse
+ * (over RULES_EXAMPLE_MAX bytes, past RULES_EXAMPLES_MAX for a label) are
+ * left out and counted. Returns 0, or -1 after printing why. */
+static int classifier_build_brain(struct classifier *c, const char *lang, const struct dataset *d,
+				  const int *ids, int n_labels)
+{
+	struct rule_set rules = {0};
+	struct faq_set faqs = {0};
+	struct diag dg;
+	char *buf = NULL, head[64];
+	size_t len = 0, cap = 0, dropped = 0;
+	int rc = -1;
+	static const logger quiet = {LOG_ERROR};
+
+	diag_init(&dg);
+	rules_thresholds_default(&rules.thresholds);
+	c->lang = lang;
+	yaml_put(&buf, &len, &cap, "intents:\n");
+	for (int k = 0; k < n_labels; k++) {
+		size_t kept = 0;
+		snprintf(head, sizeof(head), "  - name: l%d\n    label: l%d\n    reply: x\n", k, k);
+		yaml_put(&buf, &len, &cap, head);
+		yaml_put(&buf, &len, &cap, "    examples:\n");
+		for (size_t i = 0; i < d->n; i++) {
+			if (ids[i] != k)
+				continue;
+			if (strlen(d->text[i]) > RULES_EXAMPLE_MAX || kept == RULES_EXAMPLES_MAX) {
+				dropped++;
+				continue;
+			}
+			yaml_put(&buf, &len, &cap, "      - ");
+			yaml_quoted(&buf, &len, &cap, d->text[i]);
+			yaml_put(&buf, &len, &cap, "\n");
+			kept++;
+		}
+		{ /* one intent a rules file: each stays under the loader's 256 KiB */
+			if (rules_parse("rules/eval.yaml", lang, buf, len, &rules, &dg)) {
+				fprintf(stderr, "intent-eval: the training file does not make valid rules: %s\n",
+					dg.n ? dg.v[0] : "?");
+				goto out;
+			}
+			len = 0;
+			yaml_put(&buf, &len, &cap, "intents:\n");
+		}
+	}
+	if (dropped)
+		printf("train_lines_left_out %zu\n", dropped);
+	c->br = brain_build(&faqs, &rules, NULL, &quiet, &dg);
+	if (!c->br) {
+		fprintf(stderr, "intent-eval: cannot build the brain: %s\n", dg.n ? dg.v[0] : "?");
+		goto out;
+	}
+	rc = 0;
+out:
+	rule_set_clear(&rules);
+	faq_set_clear(&faqs);
+	diag_clear(&dg);
+	free(buf);
+	return rc;
+}
 
 /* Builds a classifier from lines idx[0..n) of d (all of d when idx is NULL)
  * with label ids from ls. Returns 0, or -1 after printing why. */
@@ -315,6 +420,7 @@ static void classifier_free(struct classifier *c)
 {
 	lexmodel_free(c->model);
 	analyzer_free(c->an);
+	brain_free(c->br);
 }
 
 /* The decision for one message: its best label (-1: none) and that label's
@@ -326,6 +432,17 @@ static void classify(const struct classifier *c, const char *text, size_t len,
 	struct tokens t;
 
 	*hit = (struct lexmodel_hit){-1, 0, 0};
+	if (c->br) {
+		struct brain_result r;
+		brain_understand(c->br, c->lang, text, len, NULL, &r);
+		if (r.n) {
+			hit->label = atoi(r.top[0].name + 1); /* "l<k>" */
+			hit->confidence = r.top[0].confidence;
+			hit->score = r.top[0].model;
+		}
+		brain_result_clear(&r);
+		return;
+	}
 	if (analyzer_run(c->an, text, len, &t) == 0)
 		lexmodel_predict(c->model, &t, hit, 1);
 	tokens_clear(&t);
@@ -456,6 +573,7 @@ struct options {
 	int synth, synth_examples;
 	struct lexmodel_params p;
 	int verbose;
+	int model_only;         /* --train/--test straight through lexmodel */
 };
 
 static void usage(FILE *f)
@@ -469,7 +587,9 @@ static void usage(FILE *f)
 	      "  --char-weight W  --tf sublinear|raw  --idf 1|0  --min-df N\n"
 	      "  --holdout F  (calibration hold-out fraction, 0 = none)  --seed N\n"
 	      "  --oov-exponent G  --solver-memory-mb MB  --prune W\n"
-	      "  --verbose (list misses)\n",
+	      "  --verbose (list misses)\n"
+	      "  --model-only (--train/--test: lexmodel_train() with these options, not the\n"
+	      "                daemon's brain with its defaults)\n",
 	      f);
 }
 
@@ -521,6 +641,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"solver-memory-mb", required_argument, NULL, 'M'},
 		{"prune", required_argument, NULL, 'P'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"model-only", no_argument, NULL, 'O'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -538,6 +659,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'o': o->oos_label = optarg; break;
 		case 'l': o->lang = optarg; break;
 		case 'v': o->verbose = 1; break;
+		case 'O': o->model_only = 1; break;
 		case 'k':
 			if (parse_int(optarg, 2, 100, &o->cv))
 				goto bad;
@@ -789,16 +911,20 @@ static int mode_eval(const struct options *opt)
 		}
 		ids[i] = labelset_add(&ls, tr.label[i]);
 	}
-	print_params(&opt->p);
+	printf("path %s\n", opt->model_only ? "lexmodel" : "brain (rules_parse + brain_build, daemon defaults)");
+	if (opt->model_only)
+		print_params(&opt->p);
 	double w0 = now_s(CLOCK_MONOTONIC), c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
-	if (classifier_build(&c, opt->lang, &tr, ids, NULL, tr.n, (int)ls.n, &opt->p))
+	if (opt->model_only ? classifier_build(&c, opt->lang, &tr, ids, NULL, tr.n, (int)ls.n, &opt->p)
+			    : classifier_build_brain(&c, opt->lang, &tr, ids, (int)ls.n))
 		goto out;
 	double w1 = now_s(CLOCK_MONOTONIC), c1 = now_s(CLOCK_PROCESS_CPUTIME_ID);
 	printf("train_lines %zu\n", tr.n);
 	printf("labels %zu\n", ls.n);
 	printf("build_seconds %.3f\n", w1 - w0);
 	printf("build_cpu_seconds %.3f\n", c1 - c0);
-	print_model(c.model);
+	if (c.model)
+		print_model(c.model);
 
 	o = xmalloc(te.n * sizeof(*o));
 	lat = xmalloc(te.n * sizeof(*lat));
@@ -821,7 +947,8 @@ static int mode_eval(const struct options *opt)
 	printf("latency_p50_us %.1f\n", lat[te.n / 2] / 1000.0);
 	printf("latency_p99_us %.1f\n", lat[(size_t)((double)(te.n - 1) * 0.99)] / 1000.0);
 	printf("latency_max_us %.1f\n", lat[te.n - 1] / 1000.0);
-	predict_latency(&c, &te, lat);
+	if (c.model)
+		predict_latency(&c, &te, lat);
 
 	/* the awkward inputs: never a crash, low confidence */
 	{

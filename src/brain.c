@@ -12,7 +12,9 @@
  *
  * Confidence of a candidate. Both inputs are calibrated probabilities of
  * being right (see lexmodel.c and faqindex.c):
- *   - a class the model knows: 0.85 × model + 0.15 × retriever. The model
+ *   - an intent of its own (no FAQ entry): the model's;
+ *   - a class the model knows with an FAQ entry: 0.85 × model + 0.15 ×
+ *     retriever. The model
  *     has seen every class's examples and questions, so it leads; the
  *     retriever's word evidence moves it a little. Taking the larger of
  *     the two instead let one shared word ("what is your NAME" against an
@@ -40,6 +42,9 @@
 
 /* How many candidates each source proposes before merging. */
 #define SOURCE_TOP 16
+/* Model confidence below which a candidate's words are not worth
+ * explaining (it saves most of the explaining time per message). */
+#define EXPLAIN_MIN 0.01
 
 struct brain_class {
 	int intent;                /* index into lang->intents, or -1 */
@@ -61,6 +66,7 @@ struct brain_lang {
 };
 
 struct brain {
+	double index_ms, model_ms;       /* time spent building each, all languages */
 	struct faq_set faqs;             /* owned */
 	struct rule_set rules;           /* owned */
 	struct brain_lang *langs;        /* owned */
@@ -167,8 +173,17 @@ static void example_add(struct brain_lang *l, const char *s, int c, struct token
 	(*n)++;
 }
 
-static int lang_build(struct brain_lang *l, const struct brain_limits *lim, struct diag *d)
+static double ms_since(const struct timespec *t0)
 {
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static int lang_build(brain *b, struct brain_lang *l, const struct brain_limits *lim,
+		      struct diag *d)
+{
+	struct timespec t0;
 	struct tokens t, *ex = NULL;
 	int *labels = NULL;
 	size_t n = 0, cap = 0;
@@ -177,6 +192,7 @@ static int lang_build(struct brain_lang *l, const struct brain_limits *lim, stru
 	l->an = analyzer_new(l->code);
 	classes_build(l, lim->model_max_classes);
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (l->n_faqs) {
 		l->ix = faqindex_new();
 		for (size_t j = 0; j < l->n_faqs; j++) {
@@ -195,6 +211,9 @@ static int lang_build(struct brain_lang *l, const struct brain_limits *lim, stru
 		}
 		faqindex_build(l->ix);
 	}
+	b->index_ms += ms_since(&t0);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 
 	for (size_t c = 0; c < l->n_model; c++) {
 		const struct brain_class *k = &l->classes[c];
@@ -226,6 +245,7 @@ static int lang_build(struct brain_lang *l, const struct brain_limits *lim, stru
 		tokens_clear(&ex[i]);
 	free(ex);
 	free(labels);
+	b->model_ms += ms_since(&t0);
 	return rc;
 }
 
@@ -233,7 +253,7 @@ brain *brain_build(struct faq_set *faqs, struct rule_set *rules, const struct br
 		   const logger *lg, struct diag *d)
 {
 	brain *b = xcalloc(1, sizeof(*b));
-	struct timespec t0, t1;
+	struct timespec t0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 
@@ -268,14 +288,13 @@ brain *brain_build(struct faq_set *faqs, struct rule_set *rules, const struct br
 	}
 	b->lang_codes = xcalloc(b->n_langs + 1, sizeof(*b->lang_codes));
 	for (size_t i = 0; i < b->n_langs; i++) {
-		if (lang_build(&b->langs[i], &b->lim, d))
+		if (lang_build(b, &b->langs[i], &b->lim, d))
 			goto err;
 		b->lang_codes[i] = b->langs[i].code;
 	}
 	b->default_lang = lang_get(b, "en") ? "en" : b->langs[0].code;
 	b->matcher = rules_matcher_new(b->lim.pattern_match_limit, b->lim.pattern_depth_limit);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	b->build_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	b->build_ms = ms_since(&t0);
 	return b;
 err:
 	brain_free(b);
@@ -370,9 +389,13 @@ static struct pending *pending_get(struct pending *p, size_t *n, size_t max, int
 
 static double pending_confidence(const struct brain_lang *l, const struct pending *p)
 {
-	double c = (size_t)p->cls < l->n_model
-			   ? (1 - RETRIEVER_SHARE) * p->model + RETRIEVER_SHARE * p->retriever
-			   : p->retriever;
+	double c;
+	if ((size_t)p->cls >= l->n_model)
+		c = p->retriever;
+	else if (l->classes[p->cls].faq >= 0)
+		c = (1 - RETRIEVER_SHARE) * p->model + RETRIEVER_SHARE * p->retriever;
+	else
+		c = p->model; /* an intent of its own: the retriever cannot see it */
 	if (p->chosen)
 		return 1.0;
 	return p->pattern >= 0 ? BRAIN_PATTERN_CONFIDENCE + (1 - BRAIN_PATTERN_CONFIDENCE) * c : c;
@@ -567,7 +590,8 @@ void brain_understand(brain *b, const char *lang, const char *text, size_t len,
 		c->confidence = pending_confidence(l, &p[i]);
 		if (p[i].pattern >= 0)
 			c->pattern = l->intents[k->intent]->patterns[p[i].pattern].source;
-		if (l->model && (size_t)p[i].cls < l->n_model && p[i].model > 0) {
+		/* words that drove the model, for candidates it believes in at all */
+		if (l->model && (size_t)p[i].cls < l->n_model && p[i].model >= EXPLAIN_MIN) {
 			const char *w[BRAIN_TERMS];
 			size_t nw = lexmodel_explain(l->model, t, p[i].cls, w, BRAIN_TERMS);
 			for (size_t j = 0; j < nw; j++)
@@ -605,4 +629,6 @@ void brain_get_stats(const brain *b, struct brain_stats *st)
 	for (size_t i = 0; i < b->n_langs; i++)
 		st->model_classes += b->langs[i].n_model;
 	st->build_ms = b->build_ms;
+	st->index_ms = b->index_ms;
+	st->model_ms = b->model_ms;
 }

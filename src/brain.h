@@ -116,7 +116,9 @@ void brain_result_clear(struct brain_result *r);
 /* Statistics for logs and tools. */
 struct brain_stats {
 	size_t languages, faq_entries, intents, patterns, examples, model_classes;
-	double build_ms;
+	double build_ms;           /* all of brain_build */
+	double index_ms;           /* of which analysing and indexing FAQ entries */
+	double model_ms;           /* of which analysing examples and training the model */
 };
 void brain_get_stats(const brain *b, struct brain_stats *st);
 

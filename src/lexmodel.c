@@ -19,35 +19,57 @@
  * norms: a text made mostly of unknown words gets small values on the few it
  * shares with the model, hence small scores and a flat softmax.
  *
- * Solver (cs_train()). A Crammer-Singer multi-class SVM, C = 1, eps = 0.3,
- * a bias feature. Chosen by 10-fold cross-validation on Banking77's
- * training split only (bench/intent-eval --cv 10): C in {0.5, 1, 2},
- * one-vs-rest L2-loss SVM (C 0.25..4), L1-loss SVM, logistic regression
- * (dual), character n-grams 1-5, 2-3, 2-4, 2-5, 2-6, 3-5 or none, block
- * weights, raw TF, no IDF, min_df 2, 2^18 buckets: everything with both
- * blocks lands within half a point (90.5-91.3%); without character n-grams
- * or bigrams about a point lower. Crammer-Singer was as accurate as
+ * Solver. A Crammer-Singer multi-class SVM, C = 1, eps = 0.3, a bias
+ * feature. Chosen by 10-fold cross-validation on Banking77's training
+ * split only (bench/intent-eval --cv 10): C in {0.5, 1, 2}, one-vs-rest
+ * L2-loss SVM (C 0.25..4), L1-loss SVM, logistic regression (dual),
+ * character n-grams 1-5, 2-3, 2-4, 2-5, 2-6, 3-5 or none, block weights,
+ * raw TF, no IDF, min_df 2, 2^18 buckets: everything with both blocks
+ * lands within half a point (90.5-91.3%); without character n-grams or
+ * bigrams about a point lower. Crammer-Singer was as accurate as
  * one-vs-rest, a third faster, and far better with many labels of few
  * examples (synthetic 1000 intents x 10 examples: 97.8% against 93.9%).
  *
- * It was liblinear's MCSVM_CS, which does not scale with labels: it keeps
+ * Trainer (cs_liblinear(), cs_train()). liblinear's MCSVM_CS trains it up
+ * to liblinear_max_labels = 200 labels; above, lexmodel's own solver,
+ * cs_train(), because liblinear's does not scale with labels: it keeps
  * the weights (features x labels) and the dual variables (examples x
  * labels) dense in doubles, starts every example against every label, and
- * sorts all labels in each step. With 1,000 intents x 10 examples that
- * was 11 s and some 400 MB for each of the two trainings (held-out and
- * final), and 4.6 million weights (31 MB) to scan per message. cs_train()
- * solves the same dual problem with the same coordinate descent, shrinking
- * and stopping rule, with bookkeeping that follows the labels an example
- * competes with: a working set of labels per example, grown from passes
- * over all labels at most CS_NEW_MAX violators at a time; float weights,
- * dense rows only for features in 8 or more examples, (label, weight)
- * lists for the rest; and its own random numbers, so it has no global
- * state. 5-fold cross-validation on Banking77's training split, three
- * seeds: 90.73% against liblinear's 90.67%, ECE 0.007 against 0.006 (the
- * seeds alone move it by 0.003), about 40% less CPU time. 2-8 violators a
- * visit are about equally fast; 16 or more slower. The other solver types
- * (one-vs-rest) still go to liblinear (fit_liblinear()), one binary
- * problem at a time so only one weight vector is dense.
+ * sorts all labels in each step. Measured with bench/intent-eval, build
+ * (held-out and final model) on the two-core VM, busy, so CPU seconds:
+ *
+ *   synthetic, 10 examples     liblinear               cs_train()
+ *   per intent            CPU s  peak RSS  top-1   CPU s  peak RSS  top-1
+ *   100 intents            0.53     31 MB  92.0%    0.32     31 MB  91.3%
+ *   200                    1.61     59 MB  95.3%    0.86     49 MB  95.5%
+ *   400                    5.77    140 MB  98.1%    2.23     88 MB  98.2%
+ *   1000                   21.7    556 MB  98.5%     6.4    214 MB  98.3%
+ *   Banking77 (77 labels,  2.33    148 MB  91.82%   1.68    137 MB  91.95%
+ *    10,003 examples)           (ECE 0.016)              (ECE 0.012)
+ *
+ * Both solve the same problem to the same tolerance; the models differ
+ * by the solvers' random order (weights kept after pruning within 0.5%,
+ * accuracy within noise). liblinear's cost grows with examples x labels and
+ * its memory with features x labels: up to 200 labels it stays under 2 s
+ * and 60 MB, so there the well-kept library trains, at about twice the
+ * own solver's CPU. At 400 it is 2.6 times slower and past 1,000 labels
+ * (22 s, 556 MB per build) unfit for a daemon that retrains on reload.
+ * The threshold counts labels that have examples.
+ *
+ * cs_train() solves the same dual problem with the same coordinate
+ * descent, shrinking and stopping rule, with bookkeeping that follows the
+ * labels an example competes with: a working set of labels per example,
+ * grown from passes over all labels at most CS_NEW_MAX violators at a
+ * time; float weights, dense rows only for features in 8 or more
+ * examples, (label, weight) lists for the rest; and its own random
+ * numbers, so it has no global state and the held-out and final models
+ * train on two threads. 5-fold cross-validation on Banking77's training
+ * split, three seeds: 90.73% against liblinear's 90.67%, ECE 0.007 against
+ * 0.006 (the seeds alone move it by 0.003). 2-8 violators a visit are
+ * about equally fast; 16 or more slower. Both trainers' weights go through
+ * the same pruning (emit_row()), gathering and layout (store(), finish()).
+ * The other solver types (one-vs-rest) go to liblinear (fit_liblinear()),
+ * one binary problem at a time so only one weight vector is dense.
  *
  * Pruning (fit()). A Crammer-Singer model spreads small weights over every
  * label an example competed with, and the frequent features (carrier
@@ -81,10 +103,11 @@
  * their negative log-likelihood, then (a, c) is Platt scaling of "the top
  * label is right" on logit(p_top). The final model is trained on every
  * example meanwhile, on the calling thread, while a second thread trains
- * the held-out model and fits (build time about one training, not 1.8).
- * With a liblinear solver the two run one after the other, since liblinear
- * draws from the process-wide rand() and the models would depend on
- * thread timing. Both fits are MAP estimates with a
+ * the held-out model and fits (build time about one training, not 1.8),
+ * when cs_train() trains. When liblinear trains the two run one after the
+ * other on the calling thread, each after srand(seed), since liblinear
+ * draws from the process-wide rand() and the models would otherwise
+ * depend on thread timing. Both fits are MAP estimates with a
  * weak prior at Banking77's values, which is all there is below 20 held-out
  * examples. Coverage (coverage()) is the IDF^2-weighted share of the text's
  * content words that the model has seen: in-scope messages have nearly all
@@ -97,12 +120,12 @@
  * Banking77 training folds: ECE +0.0005, out-of-scope recall at threshold
  * 0.3 from 80% to 92%.
  *
- * Figures (bench/intent-eval, two-core VM; before: liblinear's MCSVM_CS
- * unpruned). 1,000 synthetic intents x 10 examples: build 22 s -> 2.9 s
- * wall (5.1 s CPU), peak RSS 574 -> 212 MB (about 95 MB of which are the
- * analysed examples the caller holds), top-1 97.7 -> 98.3%, prediction
- * p50/p99 30/82 -> 17/63 us. Banking77: build 2.1-2.7 -> 0.92 s wall
- * (1.45 s CPU), 5/21-60 -> 5/24 us.
+ * Figures (bench/intent-eval, two-core VM, idle; before: liblinear's
+ * MCSVM_CS unpruned). 1,000 synthetic intents x 10 examples, cs_train():
+ * build 22 s -> 2.9 s wall (5.1 s CPU), peak RSS 574 -> 212 MB (about 95 MB
+ * of which are the analysed examples the caller holds), top-1 97.7 ->
+ * 98.3%, prediction p50/p99 30/82 -> 17/63 us. Banking77, now trained by
+ * liblinear and pruned: see the table above (serial build 2.3 s wall).
  */
 #include "lexmodel.h"
 
@@ -124,6 +147,7 @@ void lexmodel_params_default(struct lexmodel_params *p)
 	memset(p, 0, sizeof(*p));
 	p->c = 1.0;
 	p->solver = MCSVM_CS;
+	p->liblinear_max_labels = 200;
 	p->eps = 0.3;
 	p->hash_bits = 20;
 	p->word_ngrams = 2;
@@ -393,6 +417,7 @@ struct lexmodel {
 	float bmax;             /* the largest bias */
 	double zb;              /* sum of exp(inv_temp * (bias - bmax)), present labels */
 	int solver;             /* the liblinear solver used */
+	int own;                /* 1: trained by cs_train(), 0: by liblinear */
 	/* confidence = sigmoid(ca * logit(softmax(score * inv_temp)) + cc)
 	 *              * coverage^oov_exponent (see calibrate(), confidence()) */
 	double inv_temp, ca, cc;
@@ -814,6 +839,7 @@ void lexmodel_get_stats(const lexmodel *m, struct lexmodel_stats *s)
 		   m->n_sw * sizeof(*m->sw) + (size_t)m->n_present * sizeof(*m->order) +
 		   (size_t)m->n_labels * (sizeof(*m->bias) + sizeof(*m->present));
 	s->solver = m->solver;
+	s->own_solver = m->own;
 	s->temperature = 1.0 / m->inv_temp;
 	s->calib_a = m->ca;
 	s->calib_c = m->cc;
@@ -1300,6 +1326,19 @@ static void cs_compact(struct cs *s)
 	}
 }
 
+/* Hands the kept weights of column j to emit(j, class, weight, ud), by
+ * class: row[k] is class k's weight, K of them. Pruning (see fit()) keeps
+ * those of magnitude above cut[j]; the bias column's cut is 0. Both
+ * trainers' weights go through here or, for cs_train()'s lists, the same
+ * test. */
+static void emit_row(const float *row, uint32_t K, size_t j, const float *cut,
+		     void (*emit)(size_t col, uint32_t k, float w, void *ud), void *ud)
+{
+	for (uint32_t k = 0; k < K; k++)
+		if (fabsf(row[k]) > cut[j])
+			emit(j, k, row[k], ud);
+}
+
 static int cmp_u64_desc(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -1316,8 +1355,8 @@ static int cmp_lw(const void *a, const void *b)
  * (the bias last); df[j] is how many rows have column j. The bias column
  * and the columns in CS_DENSE_DF or more rows get dense rows, the most
  * frequent first, within dense_bytes. Calls emit(col, class, weight, ud)
- * for every weight of magnitude above cut[col] (and every non-zero one of
- * the bias), by column, then class. */
+ * for every weight of magnitude above cut[col] (cut[ncol - 1] is 0: every
+ * non-zero one of the bias), by column, then class. */
 static void cs_train(const struct rows *x, const uint32_t *y, size_t l, uint32_t K, size_t ncol,
 		     const uint32_t *df, double C, double eps, const float *cut, size_t dense_bytes,
 		     uint64_t seed,
@@ -1406,10 +1445,7 @@ static void cs_train(const struct rows *x, const uint32_t *y, size_t l, uint32_t
 	/* the weights, by column then class */
 	for (size_t j = 0; j < ncol; j++) {
 		if (s.drow[j] >= 0) {
-			const float *row = s.W + (size_t)s.drow[j] * K;
-			for (uint32_t k = 0; k < K; k++)
-				if (fabsf(row[k]) > cut[j] || (j == ncol - 1 && row[k] != 0))
-					emit(j, k, row[k], ud);
+			emit_row(s.W + (size_t)s.drow[j] * K, K, j, cut, emit, ud);
 		} else {
 			struct cs_list *L = &s.list[j];
 			if (L->n > 1)
@@ -1444,10 +1480,93 @@ static void cs_train(const struct rows *x, const uint32_t *y, size_t l, uint32_t
 	free(index);
 }
 
+/* ------------------------------------------------------------------------
+ * liblinear
+ * ------------------------------------------------------------------------ */
+
 /* liblinear's print hook: training says nothing. */
 static void quiet(const char *s)
 {
 	(void)s;
+}
+
+/* The l rows of x as liblinear's problem over ncol columns (1-based there;
+ * the constant bias column, the last, is an ordinary feature, which
+ * prob->bias = 1 tells liblinear). Sets prob's rows and sizes; y stays the
+ * caller's. Returns the nodes, to free with free(prob->x) when done. */
+static struct feature_node *ll_problem(const struct rows *x, size_t l, size_t ncol,
+				       struct problem *prob)
+{
+	struct feature_node *pool = xmalloc((x->off[l] + l) * sizeof(*pool));
+	struct feature_node **xs = xmalloc(l * sizeof(*xs));
+	size_t used = 0;
+
+	for (size_t r = 0; r < l; r++) {
+		xs[r] = pool + used;
+		for (size_t e = x->off[r]; e < x->off[r + 1]; e++)
+			pool[used++] = (struct feature_node){(int)x->col[e] + 1, x->val[e]};
+		pool[used++] = (struct feature_node){-1, 0};
+	}
+	*prob = (struct problem){.l = (int)l, .n = (int)ncol, .x = xs, .bias = 1.0};
+	return pool;
+}
+
+/* liblinear's train() draws from rand(): seeded before each training, so a
+ * model depends only on its examples and parameters. */
+static struct model *ll_train(const struct problem *prob, const struct parameter *par,
+			      uint64_t seed)
+{
+	set_print_string_function(quiet);
+	srand((unsigned)(seed ^ seed >> 32));
+	return train(prob, par);
+}
+
+/* cs_train()'s problem (the same arguments and output) solved by
+ * liblinear's MCSVM_CS instead. Every class must have a row. Returns -1
+ * with err set when liblinear refuses the parameters. Not thread-safe:
+ * liblinear's print hook and rand() are process-wide. */
+static int cs_liblinear(const struct rows *x, const uint32_t *y, size_t l, uint32_t K,
+			size_t ncol, const struct lexmodel_params *p, const float *cut,
+			void (*emit)(size_t col, uint32_t k, float w, void *ud), void *ud,
+			char *err, size_t errlen)
+{
+	struct problem prob;
+	struct feature_node *pool = ll_problem(x, l, ncol, &prob);
+	struct parameter par = {.solver_type = MCSVM_CS, .eps = p->eps, .C = p->c};
+	double *yd = xmalloc(l * sizeof(*yd));
+	uint32_t *at = xmalloc(K * sizeof(*at));
+	float *row = xmalloc(K * sizeof(*row));
+	int rc = -1;
+
+	for (size_t r = 0; r < l; r++)
+		yd[r] = y[r];
+	prob.y = yd;
+	const char *why = check_parameter(&prob, &par);
+	if (why) {
+		seterr(err, errlen, "liblinear: %s", why);
+		goto out;
+	}
+	struct model *lm = ll_train(&prob, &par, p->seed);
+	if (lm->nr_class != (int)K)
+		abort(); /* every class has a row */
+	/* liblinear numbers the classes by first appearance: class k's
+	 * weight on column j is w[j * K + at[k]] */
+	for (uint32_t t = 0; t < K; t++)
+		at[(uint32_t)lm->label[t]] = t;
+	for (size_t j = 0; j < ncol; j++) {
+		for (uint32_t k = 0; k < K; k++)
+			row[k] = (float)lm->w[j * K + at[k]];
+		emit_row(row, K, j, cut, emit, ud);
+	}
+	free_and_destroy_model(&lm);
+	rc = 0;
+out:
+	free(pool);
+	free(prob.x);
+	free(yd);
+	free(at);
+	free(row);
+	return rc;
 }
 
 static int cmp_cell(const void *a, const void *b)
@@ -1467,22 +1586,14 @@ static int fit_liblinear(lexmodel *m, const struct lexmodel_params *p, const str
 			 struct entry **ent, size_t *nent, size_t *capent, char *err,
 			 size_t errlen)
 {
-	struct feature_node *pool = xmalloc((x->off[ni] + ni) * sizeof(*pool));
-	struct feature_node **xs = xmalloc(ni * sizeof(*xs));
+	struct problem prob;
+	struct feature_node *pool = ll_problem(x, ni, m->n_feat + 1, &prob);
 	double *y = xmalloc(ni * sizeof(*y));
-	size_t used = 0;
 	int rc = -1;
 
-	for (size_t r = 0; r < ni; r++) {
-		xs[r] = pool + used;
-		for (size_t e = x->off[r]; e < x->off[r + 1]; e++)
-			pool[used++] = (struct feature_node){(int)x->col[e] + 1, x->val[e]};
-		pool[used++] = (struct feature_node){-1, 0};
+	prob.y = y;
+	for (size_t r = 0; r < ni; r++)
 		y[r] = c->labels[idx[r]];
-	}
-	struct problem prob = {
-		.l = (int)ni, .n = (int)m->n_feat + 1, .y = y, .x = xs, .bias = 1.0,
-	};
 	struct parameter par = {
 		.solver_type = m->solver, .eps = p->eps, .C = p->c, .p = 0.1,
 	};
@@ -1491,13 +1602,12 @@ static int fit_liblinear(lexmodel *m, const struct lexmodel_params *p, const str
 		seterr(err, errlen, "liblinear: %s", why);
 		goto out;
 	}
-	set_print_string_function(quiet);
 	for (int lab = 0; lab < m->n_labels; lab++) {
 		if (!m->present[lab])
 			continue;
 		for (size_t r = 0; r < ni; r++)
 			y[r] = c->labels[idx[r]] == lab ? 1.0 : -1.0;
-		struct model *lm = train(&prob, &par);
+		struct model *lm = ll_train(&prob, &par, p->seed);
 		double sign = lm->label[0] == 1 ? 1.0 : -1.0;
 		for (size_t j = 0; j < m->n_feat; j++)
 			if (fabs(lm->w[j]) > cut[j])
@@ -1509,12 +1619,13 @@ static int fit_liblinear(lexmodel *m, const struct lexmodel_params *p, const str
 	rc = 0;
 out:
 	free(pool);
-	free(xs);
+	free(prob.x);
 	free(y);
 	return rc;
 }
 
-/* Where cs_train() puts the weights: the model's bias, or entries. */
+/* Where the Crammer-Singer weights go (from cs_train() or cs_liblinear()):
+ * the model's bias, or entries. */
 struct gather {
 	lexmodel *m;
 	const uint32_t *label;     /* class -> label */
@@ -1533,11 +1644,13 @@ static void gather_one(size_t col, uint32_t k, float w, void *ud)
 }
 
 /* Trains a model on the examples idx[0..ni) of c (with the default
- * temperature and calibration). Returns NULL with err set when liblinear
- * refuses the parameters or the model is too large. Touches no global
- * state but liblinear's, and that only for solvers other than MCSVM_CS. */
-static lexmodel *fit(const struct lexmodel_params *p, int n_labels, const struct corpus *c,
-		     const size_t *idx, size_t ni, char *err, size_t errlen)
+ * temperature and calibration); own: MCSVM_CS with cs_train() rather than
+ * liblinear. Returns NULL with err set when liblinear refuses the
+ * parameters or the model is too large. Touches no global state but
+ * liblinear's, and that only when liblinear trains (not own). */
+static lexmodel *fit(const struct lexmodel_params *p, int n_labels, int own,
+		     const struct corpus *c, const size_t *idx, size_t ni, char *err,
+		     size_t errlen)
 {
 	size_t nb = (size_t)1 << p->hash_bits;
 	lexmodel *m = xcalloc(1, sizeof(*m));
@@ -1643,6 +1756,7 @@ static lexmodel *fit(const struct lexmodel_params *p, int n_labels, const struct
 	cut[m->n_feat] = 0; /* the bias is never pruned */
 
 	m->solver = p->solver;
+	m->own = own && p->solver == MCSVM_CS;
 	if (m->n_present < 2) {
 		/* nothing to separate: the one label always wins */
 	} else if (m->solver == MCSVM_CS) {
@@ -1658,13 +1772,20 @@ static lexmodel *fit(const struct lexmodel_params *p, int n_labels, const struct
 		for (size_t r = 0; r < ni; r++)
 			y[r] = (uint32_t)cls[c->labels[idx[r]]];
 		struct gather g = {m, label, NULL, 0, 0};
-		cs_train(&x, y, ni, K, m->n_feat + 1, cdf, p->c, p->eps, cut,
-			 (size_t)p->solver_memory_mb << 20, p->seed, gather_one, &g);
+		int rc = 0;
+		if (m->own)
+			cs_train(&x, y, ni, K, m->n_feat + 1, cdf, p->c, p->eps, cut,
+				 (size_t)p->solver_memory_mb << 20, p->seed, gather_one, &g);
+		else
+			rc = cs_liblinear(&x, y, ni, K, m->n_feat + 1, p, cut, gather_one, &g, err,
+					  errlen);
 		ent = g.ent;
 		nent = g.nent;
 		free(label);
 		free(cls);
 		free(y);
+		if (rc)
+			goto err;
 	} else if (fit_liblinear(m, p, &x, cut, c, idx, ni, &ent, &nent, &capent, err, errlen)) {
 		goto err;
 	}
@@ -1799,6 +1920,7 @@ static void calibrate(lexmodel *fm, const struct heldout *h, size_t nh)
 struct calib_job {
 	const struct lexmodel_params *p;
 	int n_labels;
+	int own;               /* fit()'s */
 	const struct corpus *c;
 	const size_t *idx;
 	size_t ntr, nh;
@@ -1815,7 +1937,7 @@ static void *calib_run(void *arg)
 	struct cell *cells = NULL;
 	size_t capc = 0;
 
-	lexmodel *fm = fit(j->p, j->n_labels, c, j->idx, j->ntr, j->err, sizeof(j->err));
+	lexmodel *fm = fit(j->p, j->n_labels, j->own, c, j->idx, j->ntr, j->err, sizeof(j->err));
 	if (!fm)
 		return NULL;
 	struct heldout *h = xcalloc(j->nh, sizeof(*h));
@@ -1879,9 +2001,22 @@ lexmodel *lexmodel_train(const struct tokens *examples, const int *labels, size_
 	    (p->char_max && (p->char_min < 1 || p->char_min > p->char_max)) ||
 	    !(p->char_weight > 0) || p->min_df < 1 || !(p->calib_holdout >= 0) ||
 	    !(p->oov_exponent >= 0) || p->oov_exponent > 16 || !(p->prune >= 0) ||
+	    p->liblinear_max_labels < 0 ||
 	    p->calib_holdout > 0.5 || !strcmp(lexmodel_solver_name(p->solver), "?")) {
 		seterr(err, errlen, "bad parameters");
 		return NULL;
+	}
+
+	/* the own solver above liblinear_max_labels labels with examples */
+	{
+		unsigned char *has = xcalloc((size_t)n_labels, 1);
+		int k = 0;
+		for (size_t i = 0; i < n; i++) {
+			k += !has[labels[i]];
+			has[labels[i]] = 1;
+		}
+		free(has);
+		job.own = p->solver == MCSVM_CS && k > p->liblinear_max_labels;
 	}
 
 	corpus_build(&c, p, examples, labels, n);
@@ -1929,11 +2064,12 @@ lexmodel *lexmodel_train(const struct tokens *examples, const int *labels, size_
 		job.nh = nh;
 		want = nh && ntr;
 	}
-	/* The native solver keeps no global state, so the calibration model
+	/* The own solver keeps no global state, so the calibration model
 	 * trains on a second thread while this one trains the final model.
-	 * liblinear's solvers use the process-wide rand(): run them one
-	 * after the other so a model does not depend on thread timing. */
-	if (want && p->solver == MCSVM_CS) {
+	 * liblinear uses the process-wide rand(): its trainings run one after
+	 * the other, each after srand(seed), so a model does not depend on
+	 * thread timing. */
+	if (want && job.own) {
 		/* signals stay with the caller's threads */
 		sigset_t block, old;
 		sigfillset(&block);
@@ -1944,7 +2080,7 @@ lexmodel *lexmodel_train(const struct tokens *examples, const int *labels, size_
 	if (want && !threaded)
 		calib_run(&job);
 
-	m = fit(p, n_labels, &c, all, n, err, errlen);
+	m = fit(p, n_labels, job.own, &c, all, n, err, errlen);
 	if (threaded)
 		pthread_join(th, NULL);
 	if (want && !job.ok) {

@@ -4,18 +4,22 @@
  * (text.h): stem unigrams and bigrams and character n-grams of the folded
  * words, TF-IDF weighted and L2-normalised, trained from the example
  * phrases of the rules files when knowledge is loaded: a Crammer-Singer
- * multi-class SVM by default (lexmodel's own solver), or one-vs-rest with
- * liblinear. Each prediction carries a calibrated confidence: the
- * probability that the label is right, fitted on examples held out during
- * training, and low for text whose vocabulary the model has never seen.
+ * multi-class SVM by default, or one-vs-rest. liblinear trains them, except
+ * a Crammer-Singer SVM of more than liblinear_max_labels labels, which
+ * lexmodel's own solver trains (liblinear's does not scale with labels).
+ * Each prediction carries a calibrated confidence: the probability that
+ * the label is right, fitted on examples held out during training, and low
+ * for text whose vocabulary the model has never seen.
  *
  * A model is immutable once trained: any number of threads may predict and
- * explain on one shared model at once. Training with the default solver
- * uses a second thread of its own (the held-out model) and no global
- * state, so trainings may run concurrently and give the same model every
- * time. With a liblinear solver it runs on the calling thread and is not
- * thread-safe with respect to other liblinear users in the process
- * (liblinear's print hook and its use of rand() are process-wide). */
+ * explain on one shared model at once. Training with the own solver uses a
+ * second thread of its own (the held-out model) and no global state, so
+ * such trainings may run concurrently. Training with liblinear runs on the
+ * calling thread and is not thread-safe with respect to other liblinear
+ * users in the process: liblinear's print hook and its rand() are
+ * process-wide (lexmodel seeds rand() with the seed parameter before each
+ * liblinear training). Either way the same examples and parameters give
+ * the same model every time. */
 #ifndef SUPPORTD_LEXMODEL_H
 #define SUPPORTD_LEXMODEL_H
 
@@ -31,9 +35,14 @@ typedef struct lexmodel lexmodel;
 struct lexmodel_params {
 	double c;             /* liblinear cost C, > 0 */
 	int solver;           /* liblinear solver_type (linear.h) of a classifier:
-	                         MCSVM_CS is trained by lexmodel's own solver,
-	                         the others one-vs-rest by liblinear; see
-	                         lexmodel_solver_from_name() */
+	                         MCSVM_CS (Crammer-Singer), the others one-vs-rest;
+	                         see lexmodel_solver_from_name() */
+	int liblinear_max_labels; /* MCSVM_CS with at most this many labels
+	                         (that have examples) is trained by liblinear,
+	                         with more by lexmodel's own solver, >= 0; 0:
+	                         always the own solver. Default 200: liblinear's
+	                         time and memory grow with examples x labels and
+	                         features x labels (see lexmodel.c) */
 	double eps;           /* solver stopping tolerance, > 0 */
 	unsigned hash_bits;   /* features are hashed into 2^hash_bits buckets, 12..24 */
 	int word_ngrams;      /* 1: stem unigrams; 2: and stem bigrams */
@@ -52,13 +61,14 @@ struct lexmodel_params {
 	                         coverage is the IDF^2-weighted share of the text's
 	                         content words the model has seen, >= 0 (a prior,
 	                         not fitted) */
-	unsigned solver_memory_mb; /* while training MCSVM_CS, features seen in 8
+	unsigned solver_memory_mb; /* while the own solver trains, features seen in 8
 	                         or more examples keep a dense row of weights (one
 	                         per label), the most frequent first, within this
 	                         many MiB per model; the others keep (label,
 	                         weight) lists: slower, the same model up to
 	                         rounding */
-	uint64_t seed;        /* the held-out split and the solver's order */
+	uint64_t seed;        /* the held-out split and the solver's order (the own
+	                         solver's random numbers, or rand()'s seed) */
 	double prune;         /* a weight is dropped when its typical part of a
 	                         score, |weight| x the feature's mean value in the
 	                         training examples that have it, is below this,
@@ -122,6 +132,8 @@ struct lexmodel_stats {
 	                         one) */
 	size_t bytes;         /* memory held by the model */
 	int solver;           /* solver_type used (the parameter's) */
+	int own_solver;       /* 1: lexmodel's own Crammer-Singer solver trained
+	                         the model; 0: liblinear */
 	double temperature;   /* of the softmax over scores */
 	double calib_a, calib_c; /* confidence = sigmoid(a * logit(p) + c) * coverage^oov_exponent */
 	size_t n_holdout;     /* examples held out to fit them (fewer than 20: the defaults) */

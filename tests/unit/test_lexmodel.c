@@ -6,7 +6,9 @@
  * fitted calibration and, with sixty labels and three solvers, both weight
  * layouts (dense and sparse columns); four hundred labels check the
  * many-labels path of prediction against the full softmax, and that
- * training is deterministic. */
+ * training is deterministic. Crammer-Singer goes to liblinear up to
+ * liblinear_max_labels labels and to the own solver above: both must get
+ * the labels right. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -251,6 +253,9 @@ static void test_bad_input_is_refused(void **state)
 	lexmodel_params_default(&p);
 	p.hash_bits = 40;
 	assert_null(lexmodel_train(&t, &lab, 1, 1, &p, err, sizeof(err)));
+	lexmodel_params_default(&p);
+	p.liblinear_max_labels = -1;
+	assert_null(lexmodel_train(&t, &lab, 1, 1, &p, err, sizeof(err)));
 	/* a NULL err is allowed */
 	assert_null(lexmodel_train(&t, &lab, 1, 1, &p, NULL, 0));
 	tokens_clear(&t);
@@ -292,6 +297,41 @@ static void test_one_vs_rest_agrees(void **state)
 	}
 	lexmodel_free(m);
 	assert_int_equal(lexmodel_solver_from_name("NO_SUCH_SOLVER"), -1);
+}
+
+/* A few labels: liblinear's MCSVM_CS trains, and twice gives the same
+ * model (rand() is seeded). With the threshold at 0 the own solver trains
+ * the same examples, and agrees. */
+static void test_few_labels_train_with_liblinear(void **state)
+{
+	struct fixture *f = *state;
+	struct lexmodel_params p;
+	struct lexmodel_stats st;
+
+	lexmodel_get_stats(f->m, &st);
+	assert_int_equal(st.own_solver, 0);
+	assert_int_equal(st.solver, lexmodel_solver_from_name("MCSVM_CS"));
+
+	lexmodel_params_default(&p);
+	lexmodel *again = train_tiny(f->an, &p, N_INTENTS);
+	p.liblinear_max_labels = 0;
+	lexmodel *own = train_tiny(f->an, &p, N_INTENTS);
+	lexmodel_get_stats(own, &st);
+	assert_int_equal(st.own_solver, 1);
+	for (size_t i = 0; i < sizeof(paraphrases) / sizeof(paraphrases[0]); i++) {
+		struct lexmodel_hit a[N_INTENTS], b[N_INTENTS], c[N_INTENTS];
+		assert_int_equal(predict(f, f->m, paraphrases[i].text, a, N_INTENTS), N_INTENTS);
+		assert_int_equal(predict(f, again, paraphrases[i].text, b, N_INTENTS), N_INTENTS);
+		assert_int_equal(predict(f, own, paraphrases[i].text, c, N_INTENTS), N_INTENTS);
+		assert_int_equal(a[0].label, paraphrases[i].label);
+		assert_int_equal(c[0].label, paraphrases[i].label);
+		for (int j = 0; j < N_INTENTS; j++) {
+			assert_int_equal(a[j].label, b[j].label);
+			assert_true(a[j].score == b[j].score && a[j].confidence == b[j].confidence);
+		}
+	}
+	lexmodel_free(again);
+	lexmodel_free(own);
 }
 
 /* Enough examples for the held-out calibration to be fitted (not just the
@@ -481,6 +521,7 @@ static void test_many_labels_predict_matches_full_softmax(void **state)
 	p.char_max = 0; /* character n-grams of made-up words are all alike */
 	lexmodel *m = train_many(f, &p);
 	lexmodel_get_stats(m, &st);
+	assert_int_equal(st.own_solver, 1); /* 400 labels > liblinear_max_labels */
 	assert_true(st.n_holdout >= 20);
 	assert_true(st.n_dense < st.n_features / 4); /* mostly sparse columns */
 	for (int k = 0; k < ML; k += 7) {
@@ -584,6 +625,7 @@ int main(void)
 		cmocka_unit_test(test_bad_input_is_refused),
 		cmocka_unit_test(test_single_example_and_unused_labels),
 		cmocka_unit_test(test_one_vs_rest_agrees),
+		cmocka_unit_test(test_few_labels_train_with_liblinear),
 		cmocka_unit_test(test_calibration_is_fitted),
 		cmocka_unit_test(test_many_labels),
 		cmocka_unit_test(test_many_labels_predict_matches_full_softmax),
