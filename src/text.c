@@ -190,14 +190,24 @@ static int is_word_cp(utf8proc_int32_t c)
 	}
 }
 
-/* Appends len bytes and a NUL to the arena; returns where they went. The
- * arena is sized by the caller so this never overflows. */
-static char *arena_put(char *arena, size_t *used, const char *s, size_t len)
+/* The arena of one analysis: words and stems, each NUL-terminated. */
+struct arena {
+	char *buf;
+	size_t used, cap;
+};
+
+/* Appends up to len bytes and a NUL; returns where they went. Sized by
+ * analyzer_run() for every word and its stem, so cutting never happens in
+ * practice; the clamp only keeps a stemmer that lengthened a word from
+ * writing past the end. */
+static const char *arena_put(struct arena *a, const char *s, size_t *len)
 {
-	char *p = arena + *used;
-	memcpy(p, s, len);
-	p[len] = 0;
-	*used += len + 1;
+	char *p = a->buf + a->used;
+	if (*len + 1 > a->cap - a->used)
+		*len = a->cap - a->used - 1;
+	memcpy(p, s, *len);
+	p[*len] = 0;
+	a->used += *len + 1;
 	return p;
 }
 
@@ -215,11 +225,11 @@ static size_t utf8_prefix(const char *w, size_t len, size_t letters)
 }
 
 /* Adds one word (folded, at most TEXT_TOKEN_MAX bytes) as a token. */
-static void add_token(analyzer *a, struct tokens *t, const char *w, size_t len, size_t *used)
+static void add_token(analyzer *a, struct tokens *t, const char *w, size_t len, struct arena *ar)
 {
 	struct token *tk = &t->v[t->n++];
 
-	tk->word = arena_put(t->arena, used, w, len);
+	tk->word = arena_put(ar, w, &len);
 	tk->word_len = len;
 	tk->stop = analyzer_is_stop(a, w, len);
 	if (a->stemmer) {
@@ -229,11 +239,11 @@ static void add_token(analyzer *a, struct tokens *t, const char *w, size_t len, 
 		size_t sl = (size_t)sb_stemmer_length(a->stemmer);
 		if (sl > TEXT_TOKEN_MAX)
 			sl = TEXT_TOKEN_MAX;
-		tk->stem = arena_put(t->arena, used, (const char *)st, sl);
+		tk->stem = arena_put(ar, (const char *)st, &sl);
 		tk->stem_len = sl;
 	} else if (a->def) {
 		size_t sl = utf8_prefix(w, len, PREFIX_STEM_LETTERS);
-		tk->stem = arena_put(t->arena, used, w, sl);
+		tk->stem = arena_put(ar, w, &sl);
 		tk->stem_len = sl;
 	} else {
 		tk->stem = tk->word;
@@ -243,10 +253,11 @@ static void add_token(analyzer *a, struct tokens *t, const char *w, size_t len, 
 
 int analyzer_run(analyzer *a, const char *s, size_t len, struct tokens *out)
 {
-	size_t flen, used = 0;
+	size_t flen;
 	char word[TEXT_TOKEN_MAX];
 	size_t wlen = 0;
 	int pending_apos = 0;
+	struct arena ar;
 
 	memset(out, 0, sizeof(*out));
 	out->folded = text_fold(s, len, &flen);
@@ -254,12 +265,17 @@ int analyzer_run(analyzer *a, const char *s, size_t len, struct tokens *out)
 		return -1;
 	out->folded_len = flen;
 
-	/* Each token needs its word and stem, each at most TEXT_TOKEN_MAX + 1. */
-	size_t max_tokens = flen / 1 + 1;
+	/* A token is at least one byte and is followed by a separator, so
+	 * there are at most flen / 2 + 1 of them. Words are pieces of the
+	 * folded text and stems are no longer than their words: twice the text
+	 * plus a NUL each holds them all, with one word's worth spare. */
+	size_t max_tokens = flen / 2 + 1;
 	if (max_tokens > TEXT_TOKENS_MAX)
 		max_tokens = TEXT_TOKENS_MAX;
-	out->v = calloc(max_tokens, sizeof(*out->v));
-	out->arena = malloc(max_tokens * 2 * (TEXT_TOKEN_MAX + 1));
+	ar.cap = 2 * flen + 2 * max_tokens + 2 * (TEXT_TOKEN_MAX + 1);
+	ar.used = 0;
+	out->v = malloc(max_tokens * sizeof(*out->v));
+	out->arena = ar.buf = malloc(ar.cap);
 	if (!out->v || !out->arena)
 		abort();
 
@@ -281,7 +297,7 @@ int analyzer_run(analyzer *a, const char *s, size_t len, struct tokens *out)
 			pending_apos = 1;
 		} else {
 			if (wlen)
-				add_token(a, out, word, wlen, &used);
+				add_token(a, out, word, wlen, &ar);
 			wlen = 0;
 			pending_apos = 0;
 		}
@@ -289,7 +305,7 @@ int analyzer_run(analyzer *a, const char *s, size_t len, struct tokens *out)
 		left -= k;
 	}
 	if (wlen && out->n < max_tokens)
-		add_token(a, out, word, wlen, &used);
+		add_token(a, out, word, wlen, &ar);
 	return 0;
 }
 
