@@ -24,6 +24,10 @@
 #   BENCH_DURATION     seconds per closed-loop case (default 10)
 #   BENCH_IDLE_CONNS   connections for the idle memory case (default 10000)
 #   SUPPORTD_BIN       the daemon to measure (default ./supportd)
+#   BENCH_CONTENT      supportd's content root (default ., the shipped bot:
+#                      every message goes through the brain's intent model,
+#                      FAQ retriever and patterns); bench/content-simple is
+#                      the foundation's simple pipeline with one FAQ entry
 #
 # Beyond POSIX it uses only ulimit -H/-S (dash, bash and busybox have them)
 # and timeout(1), mkfifo(1) and mktemp(1).
@@ -38,6 +42,7 @@ cd "$(dirname "$0")/.." || exit 1
 DURATION=${BENCH_DURATION:-10}
 IDLE_CONNS=${BENCH_IDLE_CONNS:-10000}
 SUPPORTD=${SUPPORTD_BIN:-./supportd}
+CONTENT=${BENCH_CONTENT:-.}
 LOADGEN=bench/loadgen
 ECHO_SERVER=bench/echo-server
 READY_TIMEOUT=15	# seconds a server may take to print its listening line
@@ -219,7 +224,7 @@ start_supportd() {
 	mkdir -p "$tmp/var" || return 1
 	start_server supportd 'event=listening' "$SUPPORTD" serve \
 		--listen 127.0.0.1 --port 0 --data-dir "$tmp/var" \
-		--config "$tmp/bench.json"
+		--content "$CONTENT" --config "$tmp/bench.json"
 }
 
 cat >"$tmp/bench.json" <<'EOF'
