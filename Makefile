@@ -103,7 +103,7 @@ bench-brain: deps supportd bench-intent bench-faq bench/brain-scale
 
 # Offline evaluation of the FAQ retriever (usage in bench/faq_eval.c). Like
 # intent-eval it links only the modules it uses.
-FAQ_EVAL_OBJ := build/rel/text.o build/rel/faqindex.o
+FAQ_EVAL_OBJ := build/rel/text.o build/rel/faqindex.o build/rel/xalloc.o
 bench/faq-eval: bench/faq_eval.c src/faqindex.h src/text.h $(FAQ_EVAL_OBJ)
 	$(CC) $(CSTD) $(CWARNS) $(OPT) $(PKG_CFLAGS) -Isrc -o $@ $< $(FAQ_EVAL_OBJ) $(PKG_LIBS)
 

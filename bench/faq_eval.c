@@ -44,30 +44,12 @@
 
 #include "faqindex.h"
 #include "text.h"
+#include "xalloc.h"
 
 #define TOPK_MAX 32 /* --k at most */
 
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-	if (!p)
-		abort();
-	return p;
-}
 
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p)
-		abort();
-	return p;
-}
 
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	return memcpy(xmalloc(n), s, n);
-}
 
 static double now_us(void)
 {

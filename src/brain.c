@@ -39,6 +39,7 @@
 #include "faqindex.h"
 #include "lexmodel.h"
 #include "text.h"
+#include "xalloc.h"
 
 /* How many candidates each source proposes before merging. */
 #define SOURCE_TOP 16
@@ -88,13 +89,6 @@ void brain_limits_default(struct brain_limits *lim)
 	lim->model_max_classes = 2000;
 }
 
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-	if (!p)
-		abort();
-	return p;
-}
 
 static struct brain_lang *lang_get(brain *b, const char *code)
 {
@@ -527,6 +521,8 @@ void brain_understand(brain *b, const char *lang, const char *text, size_t len,
 	struct pending p[3 * SOURCE_TOP + 1];
 	size_t np = 0, nm = 0, nf = 0;
 
+	if (!l)
+		abort(); /* brain_language_for() names only loaded languages */
 	memset(out, 0, sizeof(*out));
 	out->tokens = t;
 	snprintf(out->lang, sizeof(out->lang), "%s", l->code);

@@ -1,5 +1,6 @@
 /* content.c: what the content loaders share. See content.h. */
 #include "content.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -9,29 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* ------------------------------------------------------------- memory */
-
-void *content_realloc(void *p, size_t size)
-{
-	p = realloc(p, size);
-	if (!p)
-		abort();
-	return p;
-}
-
-char *content_strndup(const char *s, size_t n)
-{
-	char *p = strndup(s, n);
-	if (!p)
-		abort();
-	return p;
-}
-
-char *content_strdup(const char *s)
-{
-	return content_strndup(s, strlen(s));
-}
 
 /* --------------------------------------------------------------- text */
 
@@ -49,7 +27,7 @@ char *content_trimmed_dup(const char *s)
 		s++;
 		n--;
 	}
-	return content_strndup(s, n);
+	return xstrndup(s, n);
 }
 
 void content_trim_strings(char **v, size_t n)
@@ -108,7 +86,7 @@ int content_team(const yamldoc *doc, const yamldoc_node *n, char **out, struct d
 			 diag_snip(s, 40, snip, sizeof(snip)));
 		return -1;
 	}
-	*out = content_strdup(s);
+	*out = xstrdup(s);
 	return 0;
 }
 
@@ -120,7 +98,7 @@ char *content_path_join(const char *dir, const char *name)
 	while (dl > 1 && dir[dl - 1] == '/')
 		dl--;
 	size_t len = dl + 1 + strlen(name) + 1;
-	char *p = content_realloc(NULL, len);
+	char *p = xrealloc(NULL, len);
 	snprintf(p, len, "%.*s/%s", (int)dl, dir, name);
 	return p;
 }
@@ -153,7 +131,7 @@ int content_read_file(const char *path, size_t max, char **buf, size_t *len,
 		goto err;
 	}
 	/* One byte more than allowed, in case the file grew since fstat. */
-	b = content_realloc(NULL, max + 2);
+	b = xrealloc(NULL, max + 2);
 	for (;;) {
 		ssize_t r = read(fd, b + got, max + 1 - got);
 		if (r < 0 && errno == EINTR)
@@ -236,7 +214,7 @@ size_t content_drop_repeats(void *v, size_t from, size_t n, size_t size, content
 		return n;
 	char *base = (char *)v + from * size;
 	size_t count = n - from;
-	struct key_ref *refs = content_realloc(NULL, count * sizeof(*refs));
+	struct key_ref *refs = xrealloc(NULL, count * sizeof(*refs));
 	unsigned char *gone = calloc(count, 1);
 	if (!gone)
 		abort();

@@ -3,7 +3,7 @@
  * Both read a tree that people edit by hand, check every field, and report
  * each problem to a struct diag as "file:line: reason" instead of stopping.
  * The pieces they have in common live here, the way Lua's lauxlib serves
- * its libraries: allocation that aborts, trimming, the checks of fields
+ * its libraries: trimming, the checks of fields
  * both formats have (one-line strings, ids, teams), and bounded reading of
  * files and directories. Internal allocation failure aborts; anything that
  * comes from the tree (a missing file, one too large, a FIFO) is a
@@ -16,20 +16,6 @@
 
 #include "diag.h"
 #include "yamldoc.h"
-
-/* ------------------------------------------------------------- memory */
-
-/* realloc() that aborts when out of memory. Takes ownership of p (may be
- * NULL) and returns the block, which the caller frees. */
-void *content_realloc(void *p, size_t size);
-
-/* Returns a new string the caller frees: at most n bytes of s (borrowed),
- * stopping at its NUL. Aborts when out of memory. */
-char *content_strndup(const char *s, size_t n);
-
-/* Returns a new copy of s (borrowed) that the caller frees. Aborts when
- * out of memory. */
-char *content_strdup(const char *s);
 
 /* --------------------------------------------------------------- text */
 

@@ -10,6 +10,7 @@
 
 #include "content.h"
 #include "yamldoc.h"
+#include "xalloc.h"
 
 /* ------------------------------------------------------------- helpers */
 
@@ -96,7 +97,7 @@ static int md_link(struct md *m, const char *s, size_t n, size_t j, size_t conte
 		diag_add(m->d, m->file, line, "link has no text: write [text](https://...)");
 		return -1;
 	}
-	char *url = content_strndup(s + u, e - u);
+	char *url = xstrndup(s + u, e - u);
 	diag_snip(url, 48, snip, sizeof(snip));
 	int rc = -1;
 	if (!*url) {
@@ -158,7 +159,7 @@ static int md_inline(struct md *m, const char *s, size_t n, size_t from, size_t 
 				while (e < n && s[e] != '>' && e - j < 32)
 					e++;
 				size_t tl = e < n && s[e] == '>' ? e - j + 1 : e - j;
-				char *tag = content_strndup(s + j, tl);
+				char *tag = xstrndup(s + j, tl);
 				if (strncasecmp(tag, "<http", 5) == 0 || strncasecmp(tag, "<mailto:", 8) == 0)
 					diag_add(m->d, m->file, line,
 						 "write links as [text](https://...), not <...> ('%s')",
@@ -362,7 +363,7 @@ static int is_fence(const char *s, size_t n)
  * space removed, CRLF turned into LF. */
 static char *body_text(const char *s, size_t n)
 {
-	char *out = content_realloc(NULL, n + 1);
+	char *out = xrealloc(NULL, n + 1);
 	size_t o = 0;
 	for (size_t i = 0; i < n; i++)
 		if (!(s[i] == '\r' && i + 1 < n && s[i + 1] == '\n'))
@@ -412,7 +413,7 @@ static int front_matter(const yamldoc *doc, const char *lang, int fm_line,
 			 diag_snip(s, 64, snip, sizeof(snip)));
 		rc = -1;
 	} else {
-		e->id = content_strdup(s);
+		e->id = xstrdup(s);
 	}
 
 	if (!(n = yamldoc_get(root, "title"))) {
@@ -524,10 +525,10 @@ int faq_parse(const char *file, const char *lang, const char *buf, size_t len,
 	if (rc < 0)
 		goto err;
 
-	e.lang = content_strdup(lang);
-	e.file = content_strdup(file);
+	e.lang = xstrdup(lang);
+	e.file = xstrdup(file);
 	if (!e.team)
-		e.team = content_strdup("general");
+		e.team = xstrdup("general");
 	yamldoc_free(doc);
 	*out = e;
 	return 0;
@@ -561,7 +562,7 @@ static void load_file(struct walk *w, const char *path)
 		struct faq_set *s = w->out;
 		if (s->n == s->cap) {
 			s->cap = s->cap ? s->cap * 2 : 64;
-			s->v = content_realloc(s->v, s->cap * sizeof(*s->v));
+			s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
 		}
 		s->v[s->n++] = e;
 	}

@@ -116,6 +116,7 @@
  *   synthetic scale set (15% of query words mistyped) fuzzy lifts recall@1
  *   from 0.851 to 0.930 at 10,000 entries. */
 #include "faqindex.h"
+#include "xalloc.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -232,21 +233,7 @@ struct faqindex {
 	uint32_t *term_tri;       /* trigram indices (into tri_key), ascending within a term */
 };
 
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-	if (!p)
-		abort();
-	return p;
-}
 
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size ? size : 1);
-	if (!p)
-		abort();
-	return p;
-}
 
 /* Returns v (elements of `size` bytes, capacity *cap) grown to hold `need`,
  * updating *cap. */

@@ -128,6 +128,7 @@
  * liblinear and pruned: see the table above (serial build 2.3 s wall).
  */
 #include "lexmodel.h"
+#include "xalloc.h"
 
 #include <linear.h>
 #include <math.h>
@@ -199,29 +200,8 @@ const char *lexmodel_solver_name(int solver)
  * Allocation: internal allocations abort when memory is exhausted.
  * ------------------------------------------------------------------------ */
 
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-	if (!p)
-		abort();
-	return p;
-}
 
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size ? size : 1);
-	if (!p)
-		abort();
-	return p;
-}
 
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p)
-		abort();
-	return p;
-}
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {

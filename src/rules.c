@@ -10,6 +10,7 @@
 
 #include "content.h"
 #include "yamldoc.h"
+#include "xalloc.h"
 
 /* ------------------------------------------------------------- helpers */
 
@@ -57,7 +58,7 @@ static void set_push(struct rule_set *s, const struct rule_intent *r)
 {
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 32;
-		s->v = content_realloc(s->v, s->cap * sizeof(*s->v));
+		s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
 	}
 	s->v[s->n++] = *r;
 }
@@ -115,7 +116,7 @@ static int compile_pattern(const yamldoc *doc, const yamldoc_node *n, const char
 		pcre2_code_free(code);
 		return -1;
 	}
-	out->source = content_strdup(src);
+	out->source = xstrdup(src);
 	out->code = code;
 	out->line = yamldoc_line(n);
 	return 0;
@@ -229,7 +230,7 @@ static int parse_action(const yamldoc *doc, const yamldoc_node *map, const char 
 				 diag_snip(s, 64, snip, sizeof(snip)));
 			return -1;
 		}
-		r->faq = content_strdup(s);
+		r->faq = xstrdup(s);
 	}
 	if (flow) {
 		if (content_one_line(doc, flow, "'flow'", RULES_NAME_MAX, &s, d) < 0)
@@ -240,7 +241,7 @@ static int parse_action(const yamldoc *doc, const yamldoc_node *map, const char 
 				 diag_snip(s, 64, snip, sizeof(snip)));
 			return -1;
 		}
-		r->flow = content_strdup(s);
+		r->flow = xstrdup(s);
 	}
 	return 0;
 }
@@ -279,7 +280,7 @@ static int parse_intent(const yamldoc *doc, const yamldoc_node *map, const char 
 			 diag_snip(s, 64, snip, sizeof(snip)));
 		rc = -1;
 	} else {
-		r->name = content_strdup(s);
+		r->name = xstrdup(s);
 		name = r->name;
 	}
 
@@ -358,10 +359,10 @@ static int parse_intent(const yamldoc *doc, const yamldoc_node *map, const char 
 		intent_clear(r);
 		return -1;
 	}
-	r->lang = content_strdup(lang);
-	r->file = content_strdup(file);
+	r->lang = xstrdup(lang);
+	r->file = xstrdup(file);
 	if (!r->team)
-		r->team = content_strdup("general");
+		r->team = xstrdup("general");
 	return 0;
 }
 
@@ -609,7 +610,7 @@ int rules_check_faq_refs(const struct rule_set *r, const struct faq_set *f, stru
 	int rc = 0;
 	const struct faq_entry **index = NULL;
 	if (f->n) {
-		index = content_realloc(NULL, f->n * sizeof(*index));
+		index = xrealloc(NULL, f->n * sizeof(*index));
 		for (size_t i = 0; i < f->n; i++)
 			index[i] = &f->v[i];
 		qsort(index, f->n, sizeof(*index), cmp_entry);

@@ -4,6 +4,7 @@
  * YAMLDOC_MAX_DEPTH, so no input can recurse. Every node is also listed in
  * the document's `all` array, which is what yamldoc_free() walks. */
 #include "yamldoc.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <math.h>
@@ -105,13 +106,6 @@ int yamldoc_check_text(const char *file, int first_line, const char *buf, size_t
 
 /* ------------------------------------------------------------- building */
 
-static void *xrealloc(void *p, size_t size)
-{
-	p = realloc(p, size);
-	if (!p)
-		abort();
-	return p;
-}
 
 static struct yamldoc_node *node_new(yamldoc *doc, enum yamldoc_kind kind, int line)
 {
