@@ -157,6 +157,13 @@ int daemon_run(const struct config *cfg)
 			  cfg->content_dir);
 		goto out;
 	}
+	struct brain_stats bst;
+	brain_get_stats(pipeline_brain(d->pipeline), &bst);
+	log_info(&d->log, "content_loaded",
+		 "dir=%s languages=%zu faq_entries=%zu intents=%zu patterns=%zu examples=%zu "
+		 "model_classes=%zu build_ms=%.0f",
+		 cfg->content_dir, bst.languages, bst.faq_entries, bst.intents, bst.patterns,
+		 bst.examples, bst.model_classes, bst.build_ms);
 	d->chat = chat_new(d);
 	if (server_start(d, err, sizeof(err))) {
 		log_error(&d->log, "startup_failed", "reason=%s", log_quote(err, q, sizeof(q)));
