@@ -472,6 +472,8 @@ static int cmp_pending_desc(const void *a, const void *b, void *ud)
 {
 	const struct pending *x = a, *y = b;
 	const struct brain_lang *l = ud;
+	if (x->chosen != y->chosen)
+		return x->chosen ? -1 : 1; /* the pressed button first, whatever ties */
 	double cx = pending_confidence(l, x), cy = pending_confidence(l, y);
 	if (cx > cy + 1e-9)
 		return -1;
@@ -577,7 +579,7 @@ void brain_understand(brain *b, const char *lang, const char *text, size_t len,
 		}
 	}
 
-	qsort_r(p, np, sizeof(p[0]), cmp_pending_desc, l); /* a chosen one sorts first */
+	qsort_r(p, np, sizeof(p[0]), cmp_pending_desc, l);
 
 	for (size_t i = 0; i < np && out->n < BRAIN_TOP; i++) {
 		struct brain_candidate *c = &out->top[out->n++];
