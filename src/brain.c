@@ -520,6 +520,8 @@ void brain_understand(brain *b, const char *lang, const char *text, size_t len,
 	struct tokens *t = xcalloc(1, sizeof(*t));
 	struct lexmodel_hit mh[SOURCE_TOP];
 	struct faqindex_hit fh[SOURCE_TOP];
+	/* a pressed button, the model's and the retriever's SOURCE_TOP each, and
+	 * at least SOURCE_TOP pattern hits (more are dropped: they tie anyway) */
 	struct pending p[3 * SOURCE_TOP + 1];
 	size_t np = 0, nm = 0, nf = 0;
 
