@@ -44,6 +44,7 @@
 
 #include "faqindex.h"
 #include "text.h"
+#include "tsv.h"
 #include "xalloc.h"
 
 #define TOPK_MAX 32 /* --k at most */
@@ -111,68 +112,6 @@ static int doc_of(const struct data *d, const char *id)
 	for (size_t i = d->n_docs; i-- > 0;)
 		if (!strcmp(d->ids[i], id))
 			return (int)i;
-	return -1;
-}
-
-/* Reads a two-column TSV with a header line, calling fn(a, b, ud) for
- * each row. Returns 0, or -1 after printing file:line: why. */
-static int read_tsv(const char *path, int (*fn)(const char *a, const char *b, void *ud), void *ud)
-{
-	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	long lineno = 0;
-
-	if (!f) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		lineno++;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = 0;
-		if (lineno == 1)
-			continue; /* header */
-		if (n == 0)
-			continue; /* a blank line, e.g. at the end */
-		char *tab = strchr(line, '\t');
-		const char *why = NULL;
-		size_t flen;
-		char *folded = text_fold(line, (size_t)n, &flen);
-		if (!folded)
-			why = "invalid UTF-8";
-		free(folded);
-		if (!why && !tab)
-			why = "expected two tab-separated fields, found one";
-		else if (!why && strchr(tab + 1, '\t'))
-			why = "expected two tab-separated fields, found more";
-		else if (!why && (tab == line || !tab[1]))
-			why = "empty field";
-		if (why) {
-			fprintf(stderr, "%s:%ld: %s\n", path, lineno, why);
-			goto err;
-		}
-		*tab = 0;
-		if (fn(line, tab + 1, ud) < 0) {
-			fprintf(stderr, "%s:%ld: rejected\n", path, lineno);
-			goto err;
-		}
-	}
-	if (ferror(f)) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
-		goto err;
-	}
-	if (lineno == 0) {
-		fprintf(stderr, "%s: empty file (expected a header line)\n", path);
-		goto err;
-	}
-	free(line);
-	fclose(f);
-	return 0;
-err:
-	free(line);
-	fclose(f);
 	return -1;
 }
 
@@ -852,7 +791,7 @@ int main(int argc, char **argv)
 	if (synthetic) {
 		synth_data(&d, synthetic, synthetic_queries);
 	} else {
-		if (read_tsv(entries, on_entry, &d) < 0 || read_tsv(queries, on_query, &d) < 0)
+		if (tsv_read(entries, on_entry, &d) < 0 || tsv_read(queries, on_query, &d) < 0)
 			goto out;
 		if (title_from_id)
 			titles_from_ids(&d);

@@ -65,6 +65,7 @@
 #include "lexmodel.h"
 #include "rules.h"
 #include "text.h"
+#include "tsv.h"
 #include "xalloc.h"
 
 /* ------------------------------------------------------------------------
@@ -194,72 +195,16 @@ static void dataset_free(struct dataset *d)
 	memset(d, 0, sizeof(*d));
 }
 
-/* Reads `text<TAB>label[<TAB>...]` lines after a header line. Returns 0, or
- * -1 after printing file:line and the reason. */
+static int on_row(const char *text, const char *label, void *ud)
+{
+	dataset_add(ud, text, strlen(text), label);
+	return 0;
+}
+
+/* Reads `text<TAB>label[<TAB>...]` lines after a header line (tsv.h). */
 static int dataset_read(struct dataset *d, const char *path)
 {
-	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0, lineno = 0;
-	ssize_t len;
-
-	if (!f) {
-		fprintf(stderr, "intent-eval: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = 0;
-		if (lineno == 1) {
-			if (!strchr(line, '\t')) {
-				fprintf(stderr, "%s:1: expected a header line `text<TAB>label`\n", path);
-				goto err;
-			}
-			continue;
-		}
-		if (len == 0)
-			continue; /* a blank line, e.g. at the end of a concatenation */
-		if (memchr(line, 0, (size_t)len)) {
-			fprintf(stderr, "%s:%zu: NUL byte in line\n", path, lineno);
-			goto err;
-		}
-		char *tab = strchr(line, '\t');
-		if (!tab) {
-			fprintf(stderr, "%s:%zu: no tab: expected text<TAB>label\n", path, lineno);
-			goto err;
-		}
-		char *label = tab + 1, *end = strchr(label, '\t');
-		if (end)
-			*end = 0;
-		if (!*label) {
-			fprintf(stderr, "%s:%zu: empty label\n", path, lineno);
-			goto err;
-		}
-		size_t flen;
-		char *folded = text_fold(line, (size_t)(tab - line), &flen);
-		if (!folded) {
-			fprintf(stderr, "%s:%zu: text is not valid UTF-8\n", path, lineno);
-			goto err;
-		}
-		free(folded);
-		dataset_add(d, line, (size_t)(tab - line), label);
-	}
-	if (ferror(f)) {
-		fprintf(stderr, "intent-eval: %s: read error\n", path);
-		goto err;
-	}
-	if (!d->n) {
-		fprintf(stderr, "intent-eval: %s: no data lines\n", path);
-		goto err;
-	}
-	free(line);
-	fclose(f);
-	return 0;
-err:
-	free(line);
-	fclose(f);
-	return -1;
+	return tsv_read(path, on_row, d);
 }
 
 /* ------------------------------------------------------------------------
