@@ -48,9 +48,13 @@ build/asan/test_%: tests/unit/test_%.c $(ASAN_OBJ) | build/asan
 build/rel build/asan:
 	@mkdir -p $@
 
+# The demo company backend (contrib/demo-backend.js) answers the flows'
+# calls on port 8081 while supportd runs, and stops with it.
 run: deps supportd
 	@mkdir -p var
-	./supportd serve --listen 127.0.0.1 --port 8080 --data-dir var
+	@node contrib/demo-backend.js --port 8081 & backend=$$!; \
+	  trap 'kill $$backend 2>/dev/null' EXIT INT TERM; \
+	  ./supportd serve --listen 127.0.0.1 --port 8080 --data-dir var --config contrib/demo.json
 
 test: deps
 	$(MAKE) test-unit test-e2e

@@ -8,6 +8,8 @@
 --   conversation.lang  the language the widget announced (may be nil)
 --   conversation.name  the customer's name (may be nil)
 --   conversation.turn  how many messages the customer has sent, this one included
+--   conversation.flow  the self-service flow waiting for this message, or nil
+--   conversation.choice  the id of the button the customer pressed, or nil
 --
 -- `understanding` is what the brain (C: text normalisation, the intent
 -- matcher and the FAQ retriever) made of the text:
@@ -21,7 +23,7 @@
 --       kind        "intent" or "faq"
 --       label       text for a button (intent label or FAQ title)
 --       answer      Markdown to say (nil for an intent that runs a flow)
---       flow        the intent's self-service flow, or nil
+--       flow        the intent's self-service flow (lua/flows/), or nil
 --       team        who takes a handoff about it
 --       confidence  calibrated, 0..1; model, retriever: its two inputs
 --       pattern     the rule pattern that matched, or nil
@@ -33,6 +35,13 @@
 -- a list of reply tables, or nil for no reply. A button's id comes back as
 -- the `choice` of the customer's next message, and the brain then puts that
 -- candidate first with confidence 1.
+--
+-- A second result, an action table, asks for more than words
+-- (docs/flows.md):
+--   { start_flow = "order_status", lang = "en", team = "orders" }
+--   { to_flow = true }        the message answers the waiting flow
+--   { cancel_flow = true }    end the waiting flow
+--   { handoff = { team = "accounts", reason = "...", text = "..." } }
 
 local strings = {
   en = {
@@ -43,6 +52,7 @@ local strings = {
     no_flow = "I can't do \"%s\" for you myself yet. Would you like to talk to a person?",
     human = "Talk to a person",
     other = "Something else",
+    cancelled = "OK, I've stopped. Is there anything else I can help with?",
   },
   pt = {
     greeting = "Olá! Sou o assistente de apoio. Como posso ajudar?",
@@ -52,6 +62,7 @@ local strings = {
     no_flow = "Ainda não consigo tratar de \"%s\" sozinho. Quer falar com uma pessoa?",
     human = "Falar com uma pessoa",
     other = "Outra coisa",
+    cancelled = "Está bem, parei. Posso ajudar com mais alguma coisa?",
   },
   pl = {
     greeting = "Dzień dobry! Jestem asystentem obsługi klienta. W czym mogę pomóc?",
@@ -61,6 +72,7 @@ local strings = {
     no_flow = "Nie mogę jeszcze sam załatwić sprawy „%s”. Czy chcesz porozmawiać z konsultantem?",
     human = "Porozmawiaj z konsultantem",
     other = "Coś innego",
+    cancelled = "Dobrze, przerwałem. Czy mogę pomóc w czymś jeszcze?",
   },
 }
 
@@ -104,13 +116,52 @@ end
 local GREETING_MAX = 24
 
 local HANDOFF = "handoff"
+local CANCEL = "cancel"
 
--- The reply that answers with candidate c.
-local function answer(s, c)
+-- The intent that means "let me talk to a person".
+local PERSON_INTENT = "human_agent"
+
+-- Said alone (or nearly), these leave a flow. Compared after simplify().
+local exits = {
+  "cancel", "stop", "never mind", "nevermind", "forget it", "quit", "exit",
+  "no thanks", "abort",
+  "cancelar", "parar", "pára", "esquece", "deixa para lá", "deixa pra lá", "sair",
+  "desistir",
+  "anuluj", "przerwij", "nieważne", "niewazne", "zapomnij", "koniec", "rezygnuję",
+  "rezygnuje",
+}
+
+local function is_exit(text)
+  if #text > 40 then
+    return false
+  end
+  local t = simplify(text)
+  for _, e in ipairs(exits) do
+    if t == e or (t:sub(1, #e + 1) == e .. " " and #t <= #e + 12) then
+      return true
+    end
+  end
+  return false
+end
+
+-- The customer asked for a person: the button, or the intent for sure.
+local function wants_person(conversation, understanding)
+  if conversation.choice == HANDOFF then
+    return true
+  end
+  local best = understanding and understanding.candidates[1]
+  return best ~= nil and best.name == PERSON_INTENT and
+         best.confidence >= understanding.thresholds.answer
+end
+
+-- The reply that answers with candidate c, and the action it needs.
+local function answer(s, c, lang)
+  if c.flow then
+    return nil, { start_flow = c.flow, lang = lang, team = c.team }
+  end
   if c.answer then
     return { text = c.answer, source = c.source, confidence = c.confidence }
   end
-  -- An intent whose flow this version cannot run: say so and offer a person.
   return {
     text = string.format(s.no_flow, c.label),
     source = c.source,
@@ -130,9 +181,33 @@ end
 
 function on_message(conversation, text, understanding)
   local greeted = #text <= GREETING_MAX and greetings[simplify(text)]
-  local s = strings[language(conversation, understanding, greeted)]
+  local lang = language(conversation, understanding, greeted)
+  local s = strings[lang]
+
+  -- A flow is waiting for this message: it is the answer, unless the
+  -- customer wants out or wants a person.
+  if conversation.flow then
+    if conversation.choice == CANCEL or is_exit(text) then
+      return { text = s.cancelled, source = "flow:" .. conversation.flow }, { cancel_flow = true }
+    end
+    if wants_person(conversation, understanding) then
+      return nil, { handoff = {
+        reason = "the customer asked for a person during flow " .. conversation.flow } }
+    end
+    return nil, { to_flow = true }
+  end
+
   if greeted then
     return { text = s.greeting, source = "greeting", confidence = 1.0 }
+  end
+  if wants_person(conversation, understanding) then
+    local best = understanding.candidates[1]
+    local person = best and best.name == PERSON_INTENT
+    return nil, { handoff = {
+      team = person and best.team or nil,
+      reason = "the customer asked for a person",
+      text = person and best.answer or nil,
+    } }
   end
 
   local cands = understanding and understanding.candidates or {}
@@ -144,7 +219,7 @@ function on_message(conversation, text, understanding)
   local close = second ~= nil and best.confidence - second.confidence < th.clarify_margin
 
   if best.confidence >= th.answer and not close then
-    return answer(s, best)
+    return answer(s, best, lang)
   end
   if best.confidence >= th.clarify then
     if close and second.confidence >= th.clarify then

@@ -75,7 +75,15 @@ static void print_text(const char *question, const struct pipeline_decision *dec
 		for (size_t j = 0; j < r->n_choices; j++)
 			printf("  button: [%s] -> %s\n", r->choices[j].label, r->choices[j].id);
 	}
-	if (!dec->n)
+	if (dec->action.start_flow)
+		printf("decision: start flow %s (language %s, team %s)\n", dec->action.start_flow,
+		       dec->action.lang ? dec->action.lang : "-",
+		       dec->action.team ? dec->action.team : "-");
+	if (dec->action.handoff)
+		printf("decision: hand off to a person (team %s): %s\n",
+		       dec->action.handoff_team ? dec->action.handoff_team : "of the best candidate",
+		       dec->action.handoff_reason ? dec->action.handoff_reason : "-");
+	if (!dec->n && !dec->action.start_flow && !dec->action.handoff)
 		puts("decision: no reply");
 	printf("language: %s  words: %zu  margin: %.2f  thresholds: answer %.2f, clarify %.2f, "
 	       "clarify_margin %.2f\n",
@@ -148,6 +156,20 @@ static void print_json(const char *question, const struct pipeline_decision *dec
 	json_object_set_new(o, "question", json_string(question));
 	json_object_set_new(o, "lang", json_string(u->lang));
 	json_object_set_new(o, "replies", replies);
+	if (dec->action.start_flow || dec->action.handoff) {
+		json_t *a = json_object();
+		if (dec->action.start_flow) {
+			json_object_set_new(a, "start_flow", json_string(dec->action.start_flow));
+			json_object_set_new(a, "lang", json_str_or_null(dec->action.lang));
+			json_object_set_new(a, "team", json_str_or_null(dec->action.team));
+		}
+		if (dec->action.handoff)
+			json_object_set_new(a, "handoff",
+					    json_pack("{s:o, s:o}", "team",
+						      json_str_or_null(dec->action.handoff_team), "reason",
+						      json_str_or_null(dec->action.handoff_reason)));
+		json_object_set_new(o, "action", a);
+	}
 	json_object_set_new(o, "candidates", cands);
 	json_object_set_new(o, "margin", json_real(u->margin));
 	json_object_set_new(o, "limited", json_boolean(u->limited));
@@ -174,7 +196,7 @@ static int ask_one(pipeline *p, const char *lang, int as_json, const char *q, in
 			(long long)turn);
 		return 1;
 	}
-	struct pipeline_input in = {"ask", lang, NULL, turn, q, len, NULL};
+	struct pipeline_input in = {"ask", lang, NULL, turn, q, len, NULL, NULL};
 	pipeline_run(p, &in, &dec);
 	if (as_json)
 		print_json(q, &dec);

@@ -319,6 +319,11 @@ brain *brain_load(const char *content_dir, const struct brain_limits *lim, const
 	return brain_build(&faqs, &rules, lim, lg, d);
 }
 
+const struct rule_set *brain_rules(const brain *b)
+{
+	return &b->rules;
+}
+
 void brain_free(brain *b)
 {
 	if (!b)

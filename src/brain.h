@@ -96,6 +96,9 @@ brain *brain_build(struct faq_set *faqs, struct rule_set *rules, const struct br
 
 void brain_free(brain *b);
 
+/* The intents the brain was built from. Borrowed. */
+const struct rule_set *brain_rules(const brain *b);
+
 /* The languages the content has, as a NULL-terminated list borrowed from b. */
 const char *const *brain_languages(const brain *b);
 

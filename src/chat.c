@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <uthash.h>
 
+#include "bot.h"
 #include "clock.h"
 #include "conversation.h"
 #include "daemon.h"
@@ -79,6 +80,9 @@ struct ip_count {
 
 struct chat {
 	struct daemon *d;                /* borrowed */
+	lws_sorted_usec_list_t due_sul;  /* looks for flows that are due */
+	int due_in_flight;               /* a FLOWS_DUE job is out */
+	int64_t started_wall_ms;         /* calls older than this were cut off */
 	struct chat_conn *conns;         /* uthash by id */
 	struct ip_count *ips;            /* uthash by address */
 	struct conversations convs;
@@ -275,7 +279,34 @@ static int conn_writable(struct chat_conn *c)
 
 static void release(struct chat *ch, struct conversation *conv)
 {
+	if (!conv->conn_id && !conv->pending)
+		flow_drop(pipeline_flows(ch->d->pipeline), conv->public_id);
 	conversation_release_if_idle(&ch->convs, conv);
+}
+
+/* Loads a stored flow run into conv. A log that does not read back is
+ * logged and dropped (the sweep then ends it in the store). */
+static void load_flow(struct chat *ch, struct conversation *conv, const char *text, int http,
+		      int64_t deadline_ms)
+{
+	struct flowlog *log = calloc(1, sizeof(*log)), *copy;
+	char err[200];
+
+	if (!log)
+		abort();
+	if (flowlog_decode(text, log, err, sizeof(err))) {
+		log_error(&ch->d->log, "flow_unreadable", "conv=%s reason=\"%s\"", conv->public_id, err);
+		free(log);
+		return;
+	}
+	copy = calloc(1, sizeof(*copy));
+	if (!copy)
+		abort();
+	flowlog_copy(copy, log);
+	conversation_set_flow(&conv->flow, log);
+	conversation_set_flow(&conv->flow_stored, copy);
+	conv->flow_http = conv->flow_stored_http = http;
+	conv->flow_deadline_ms = deadline_ms;
 }
 
 static void handle_frame(struct chat *ch, struct chat_conn *c, const char *buf, size_t len);
@@ -418,6 +449,8 @@ static void on_resume_done(struct store_job *job, void *ud)
 		conv->last_seq = job->seq;
 	if (job->turns > conv->turn)
 		conv->turn = job->turns;
+	if (job->run_log && !conv->flow && !conv->pending)
+		load_flow(ch, conv, job->run_log, job->run_waiting_http, job->run_deadline_ms);
 	conversation_set_details(conv, job->lang, job->name, job->email);
 	atomic_fetch_add(&ch->d->metrics.resumes_total, 1);
 	attach(ch, c, conv, 1, job);
@@ -467,11 +500,14 @@ static void on_hello(struct chat *ch, struct chat_conn *c, const struct wire_in 
 	store_submit(ch->d->store, job, on_resume_done, ch);
 }
 
+static void start_call(struct chat *ch, struct conversation *conv, struct flow_call *call);
+
 static void on_append_done(struct store_job *job, void *ud)
 {
 	struct chat *ch = ud;
 	struct conversation *conv = conversation_find(&ch->convs, job->conv);
 	struct conversation_recent *r;
+	struct flow_call call;
 	struct chat_conn *c;
 	int64_t top;
 
@@ -481,34 +517,40 @@ static void on_append_done(struct store_job *job, void *ud)
 	}
 	conv->pending--;
 	c = conn_find(ch, conv->conn_id);
-	r = conversation_recent_find(conv, job->client_id);
+	r = job->client_id ? conversation_recent_find(conv, job->client_id) : NULL;
+	bot_stored(ch->d->pipeline, conv, job, &call);
 	switch (job->status) {
 	case STORE_OK:
-		atomic_fetch_add(&ch->d->metrics.messages_in_total, 1);
 		top = job->seq;
 		for (size_t i = 0; i < job->n_extra; i++)
 			if (job->extra[i].seq > top)
 				top = job->extra[i].seq;
 		if (top > conv->last_seq)
 			conv->last_seq = top;
-		if (c && c->id == job->conn_id) {
-			conn_send(ch, c, wire_ack(job->client_id, job->seq, 0), MF_ACK);
-			for (int i = 0; r && i < r->extra_acks; i++)
-				conn_send(ch, c, wire_ack(job->client_id, job->seq, 1), MF_ACK);
-			if (c->delivered_seq == job->seq - 1)
-				c->delivered_seq = job->seq; /* its sender has it */
-		}
-		if (r) {
-			r->seq = job->seq;
-			r->extra_acks = 0;
+		if (job->client_id) {
+			atomic_fetch_add(&ch->d->metrics.messages_in_total, 1);
+			if (c && c->id == job->conn_id) {
+				conn_send(ch, c, wire_ack(job->client_id, job->seq, 0), MF_ACK);
+				for (int i = 0; r && i < r->extra_acks; i++)
+					conn_send(ch, c, wire_ack(job->client_id, job->seq, 1), MF_ACK);
+				if (c->delivered_seq == job->seq - 1)
+					c->delivered_seq = job->seq; /* its sender has it */
+			}
+			if (r) {
+				r->seq = job->seq;
+				r->extra_acks = 0;
+			}
 		}
 		if (c) {
-			deliver(ch, c, job->body, job->body_len, job->seq, MF_MESSAGE);
+			if (job->body)
+				deliver(ch, c, job->body, job->body_len, job->seq, MF_MESSAGE);
 			for (size_t i = 0; i < job->n_extra; i++)
 				if (job->extra[i].seq)
 					deliver(ch, c, job->extra[i].body, job->extra[i].body_len,
 						job->extra[i].seq, MF_REPLY);
 		}
+		if (call.method[0])
+			start_call(ch, conv, &call);
 		break;
 	case STORE_DUPLICATE:
 		atomic_fetch_add(&ch->d->metrics.duplicates_total, 1);
@@ -520,7 +562,10 @@ static void on_append_done(struct store_job *job, void *ud)
 	default:
 		if (r)
 			r->id[0] = '\0'; /* let the client send it again */
-		if (c && c->id == job->conn_id)
+		if (!job->client_id) {
+			log_error(&ch->d->log, "bot_step_lost", "conv=%s status=%d", conv->public_id,
+				  (int)job->status);
+		} else if (c && c->id == job->conn_id) {
 			conn_error(ch, c,
 				   job->status == STORE_FULL ? WIRE_ERR_CONVERSATION_FULL
 							     : WIRE_ERR_STORE_UNAVAILABLE,
@@ -528,10 +573,158 @@ static void on_append_done(struct store_job *job, void *ud)
 					   ? "this conversation is full; please start a new one"
 					   : "the message could not be stored; please send it again",
 				   job->client_id);
+		}
 		break;
 	}
+	free(call.url);
+	free(call.body);
 	release(ch, conv);
 	store_job_free(job);
+}
+
+/* Stores what the bot does on its own (after a backend reply, when a flow
+ * is due), as replies to in_reply_to (may be NULL). Takes the step. */
+static void submit_step(struct chat *ch, struct conversation *conv, struct bot_step *step,
+			const char *in_reply_to)
+{
+	struct store_job *job;
+	int64_t now = clock_wall_ms();
+
+	if (bot_step_empty(step)) {
+		bot_step_clear(step);
+		return;
+	}
+	job = store_job_new(STORE_APPEND);
+	job->conv = conv->id;
+	job->now_ms = now;
+	job->max_events = ch->d->cfg.chat.max_events;
+	bot_to_job(step, job, in_reply_to, now);
+	bot_step_clear(step);
+	conv->pending++;
+	store_submit(ch->d->store, job, on_append_done, ch);
+}
+
+/* ===== backend calls of flows ===== */
+
+#define CALL_GEN_BITS 16
+
+static void on_call_done(void *ud, uint64_t tag, struct backend_result *res)
+{
+	struct chat *ch = ud;
+	struct conversation *conv = conversation_find(&ch->convs, (int64_t)(tag >> CALL_GEN_BITS));
+	struct bot_step step;
+
+	if (!conv) { /* cannot happen: pending > 0 keeps it */
+		backend_result_clear(res);
+		return;
+	}
+	conv->pending--;
+	if ((uint16_t)(tag & 0xffffu) == conv->call_gen && conv->call_in_flight) {
+		conv->call_in_flight = 0;
+		bot_on_reply(ch->d->pipeline, &ch->d->cfg, conv, res, clock_wall_ms(), &step);
+		submit_step(ch, conv, &step, conv->flow_msg_id[0] ? conv->flow_msg_id : NULL);
+	}
+	backend_result_clear(res);
+	release(ch, conv);
+}
+
+/* Sends a flow's backend call; takes call's strings. */
+static void start_call(struct chat *ch, struct conversation *conv, struct flow_call *call)
+{
+	char err[BACKEND_URL_MAX + 200];
+	uint64_t tag;
+
+	conv->call_gen++;
+	conv->call_in_flight = 1;
+	conv->pending++;
+	tag = ((uint64_t)conv->id << CALL_GEN_BITS) | conv->call_gen;
+	if (backend_request(ch->d->backend, call->method, call->url, call->body, tag, on_call_done,
+			    ch, err, sizeof(err))) {
+		/* the flow checked the URL against the same list: only a changed
+		 * config gets here; the flow sees the call fail */
+		struct backend_result res = {0};
+		res.error = strdup(err);
+		if (!res.error)
+			abort();
+		on_call_done(ch, tag, &res);
+	}
+	free(call->url);
+	free(call->body);
+	memset(call, 0, sizeof(*call));
+}
+
+/* ===== flows that are due ===== */
+
+static void schedule_due(struct chat *ch);
+
+static void on_due_done(struct store_job *job, void *ud)
+{
+	struct chat *ch = ud;
+	int64_t now = clock_wall_ms();
+
+	ch->due_in_flight = 0;
+	for (size_t i = 0; job->status == STORE_OK && i < job->n_due; i++) {
+		const struct store_due *due = &job->due[i];
+		struct conversation *conv = conversation_find(&ch->convs, due->conv);
+		struct bot_step step;
+
+		if (conv && (conv->pending || !conv->flow))
+			continue; /* busy, or settled in memory: the next sweep sees the store */
+		if (!conv) {
+			conv = conversation_add(&ch->convs, due->conv, due->public_id);
+			conversation_set_details(conv, due->lang, due->name, NULL);
+			load_flow(ch, conv, due->flow_log, due->waiting_http, due->deadline_ms);
+		}
+		if (!conv->flow) { /* unreadable: end it */
+			memset(&step, 0, sizeof(step));
+			step.flow_op = STORE_FLOW_END;
+		} else {
+			bot_on_due(ch->d->pipeline, &ch->d->cfg, conv, now, &step);
+		}
+		submit_step(ch, conv, &step, NULL);
+		release(ch, conv);
+	}
+	store_job_free(job);
+	schedule_due(ch);
+}
+
+static void on_due_tick(lws_sorted_usec_list_t *sul)
+{
+	struct chat *ch = lws_container_of(sul, struct chat, due_sul);
+	struct store_job *job;
+
+	if (ch->d->draining || ch->due_in_flight)
+		return;
+	job = store_job_new(STORE_FLOWS_DUE);
+	job->now_ms = clock_wall_ms();
+	job->started_ms = ch->started_wall_ms;
+	ch->due_in_flight = 1;
+	store_submit(ch->d->store, job, on_due_done, ch);
+}
+
+/* The sweep runs a few times per answer timeout, at most once a second. */
+static void schedule_due(struct chat *ch)
+{
+	int64_t ms = ch->d->cfg.flows.answer_timeout_ms / 4;
+	if (ms < 50)
+		ms = 50;
+	if (ms > 1000)
+		ms = 1000;
+	if (!ch->d->draining)
+		lws_sul_schedule(ch->d->lws, 0, &ch->due_sul, on_due_tick,
+				 (lws_usec_t)ms * LWS_US_PER_MS);
+}
+
+void chat_start(struct chat *ch)
+{
+	ch->started_wall_ms = clock_wall_ms();
+	lws_sul_schedule(ch->d->lws, 0, &ch->due_sul, on_due_tick, 1);
+}
+
+void chat_stop(struct chat *ch)
+{
+	if (ch->d->lws)
+		lws_sul_cancel(&ch->due_sul);
 }
 
 static void on_plain_done(struct store_job *job, void *ud)
@@ -563,7 +756,7 @@ static void on_message(struct chat *ch, struct chat_conn *c, const struct wire_i
 	struct daemon *d = ch->d;
 	struct conversation *conv = c->conv;
 	struct conversation_recent *r;
-	struct pipeline_decision dec;
+	struct bot_step step;
 	struct store_job *job;
 	int64_t now = clock_wall_ms();
 
@@ -587,9 +780,8 @@ static void on_message(struct chat *ch, struct chat_conn *c, const struct wire_i
 	}
 	conversation_recent_add(conv, in->id, 0);
 
-	struct pipeline_input pin = {conv->public_id, conv->lang, conv->name, conv->turn + 1,
-				     in->text, in->text_len, in->choice};
-	pipeline_run(d->pipeline, &pin, &dec);
+	bot_on_message(d->pipeline, &d->cfg, conv, in->text, in->text_len, in->choice, now, &step);
+	snprintf(conv->flow_msg_id, sizeof(conv->flow_msg_id), "%s", in->id);
 	conv->turn++;
 
 	job = store_job_new(STORE_APPEND);
@@ -601,18 +793,8 @@ static void on_message(struct chat *ch, struct chat_conn *c, const struct wire_i
 	job->client_id = dup_or_null(in->id);
 	job->body = wire_message_body(in->id, in->text, in->text_len, now);
 	job->body_len = strlen(job->body);
-	if (dec.n) {
-		job->extra = calloc(dec.n, sizeof(*job->extra));
-		if (!job->extra)
-			abort();
-		for (size_t i = 0; i < dec.n; i++) {
-			job->extra[i].kind = "reply";
-			job->extra[i].body = wire_reply_body(&dec.replies[i], in->id, now);
-			job->extra[i].body_len = strlen(job->extra[i].body);
-		}
-		job->n_extra = dec.n;
-	}
-	pipeline_decision_clear(&dec);
+	bot_to_job(&step, job, in->id, now);
+	bot_step_clear(&step);
 	if (d->cfg.chat.bot_typing)
 		conn_send(ch, c, wire_typing("bot", 1), MF_TYPING);
 	conv->pending++;

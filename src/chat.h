@@ -22,6 +22,14 @@ struct chat *chat_new(struct daemon *d);
  * context is destroyed. NULL is fine. */
 void chat_free(struct chat *ch);
 
+/* Starts the sweep for flows that are due (answer timeouts, backend calls
+ * cut off by a restart: the first sweep runs at once). Call once the
+ * store and the lws context exist. */
+void chat_start(struct chat *ch);
+
+/* Stops the sweep (shutdown). */
+void chat_stop(struct chat *ch);
+
 /* The libwebsockets protocol callback for supportd.chat.v1. */
 int chat_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		  size_t len);

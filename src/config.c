@@ -31,12 +31,21 @@ void config_defaults(struct config *cfg)
 	cfg->brain.pattern_match_limit = 100000;
 	cfg->brain.pattern_depth_limit_kb = 1024;
 	cfg->brain.model_max_classes = 2000;
+	cfg->flows.timeout_ms = 5000;
+	cfg->flows.connect_timeout_ms = 2000;
+	cfg->flows.max_response_bytes = 65536;
+	cfg->flows.answer_timeout_ms = 15 * 60 * 1000;
+	cfg->flows.instruction_limit = 1000000;
+	cfg->flows.memory_limit_kb = 8192;
+	cfg->flows.n_patterns = 1;
+	snprintf(cfg->flows.patterns[0].name, CONFIG_NAME_MAX, "order_number");
+	snprintf(cfg->flows.patterns[0].value, CONFIG_VALUE_MAX, "^\\s*#?\\s*([0-9]{5,10})\\s*$");
 	cfg->store.synchronous_full = 1;
 	cfg->store.batch_max = 1024;
 }
 
 /* One settable key: where it lives in the JSON, its kind and its range. */
-enum kind { K_STR, K_INT, K_I64, K_U64, K_NUM, K_BOOL, K_SIZE };
+enum kind { K_STR, K_INT, K_I64, K_U64, K_NUM, K_BOOL, K_SIZE, K_NAMED };
 struct key {
 	const char *section; /* NULL for top level */
 	const char *name;
@@ -71,6 +80,15 @@ static const struct key keys[] = {
 	{"brain", "pattern_match_limit", K_INT, OFF(brain.pattern_match_limit), 0, 1000, 1e8},
 	{"brain", "pattern_depth_limit_kb", K_INT, OFF(brain.pattern_depth_limit_kb), 0, 16, 1 << 20},
 	{"brain", "model_max_classes", K_INT, OFF(brain.model_max_classes), 0, 2, 1e6},
+	{"flows", "backends", K_NAMED, OFF(flows.backends), OFF(flows.n_backends), 0, 0},
+	{"flows", "patterns", K_NAMED, OFF(flows.patterns), OFF(flows.n_patterns), 0, 0},
+	{"flows", "timeout_ms", K_INT, OFF(flows.timeout_ms), 0, 10, 600000},
+	{"flows", "connect_timeout_ms", K_INT, OFF(flows.connect_timeout_ms), 0, 10, 600000},
+	{"flows", "max_response_bytes", K_SIZE, OFF(flows.max_response_bytes), 0, 256, 16 << 20},
+	{"flows", "answer_timeout_ms", K_I64, OFF(flows.answer_timeout_ms), 0, 100, 30 * 86400e3},
+	{"flows", "ca_file", K_STR, OFF(flows.ca_file), CONFIG_PATH_MAX, 0, 0},
+	{"flows", "instruction_limit", K_U64, OFF(flows.instruction_limit), 0, 1000, 1e12},
+	{"flows", "memory_limit_kb", K_SIZE, OFF(flows.memory_limit_kb), 0, 64, 1 << 22},
 	{"store", "synchronous", K_STR, 0, 0, 0, 0}, /* "full" or "normal" */
 	{"store", "batch_max", K_INT, OFF(store.batch_max), 0, 1, 100000},
 };
@@ -91,7 +109,56 @@ static const struct key *find_key(const char *section, const char *name)
 static int is_section(const char *name)
 {
 	return !strcmp(name, "chat") || !strcmp(name, "script") || !strcmp(name, "store") ||
-	       !strcmp(name, "brain");
+	       !strcmp(name, "brain") || !strcmp(name, "flows");
+}
+
+/* An object of name -> non-empty string, merged over the defaults (a name
+ * given replaces the default of that name). Names are [a-z0-9_], like the
+ * Lua identifiers flows use for them. */
+static int set_named(struct config *cfg, const struct key *k, json_t *v, const char *path,
+		     char *err, size_t errlen)
+{
+	struct config_named *out = (struct config_named *)((char *)cfg + k->off);
+	size_t *n = (size_t *)((char *)cfg + k->size);
+	const char *name;
+	json_t *sv;
+
+	if (!json_is_object(v) || json_object_size(v) > CONFIG_NAMED_MAX) {
+		snprintf(err, errlen, "%s: %s.%s must be an object of at most %d names", path,
+			 k->section, k->name, CONFIG_NAMED_MAX);
+		return -1;
+	}
+	json_object_foreach(v, name, sv) {
+		const char *s = json_string_value(sv);
+		size_t len = strlen(name);
+		int ok = len > 0 && len < CONFIG_NAME_MAX;
+		for (size_t i = 0; ok && i < len; i++)
+			ok = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+			     name[i] == '_';
+		if (!ok) {
+			snprintf(err, errlen, "%s: %s.%s: \"%s\" is not a name (a-z, 0-9 and _, at most %d)",
+				 path, k->section, k->name, name, CONFIG_NAME_MAX - 1);
+			return -1;
+		}
+		if (!s || !s[0] || strlen(s) >= CONFIG_VALUE_MAX) {
+			snprintf(err, errlen, "%s: %s.%s.%s must be a non-empty string shorter than %d bytes",
+				 path, k->section, k->name, name, CONFIG_VALUE_MAX);
+			return -1;
+		}
+		size_t at = 0;
+		while (at < *n && strcmp(out[at].name, name))
+			at++;
+		if (at == CONFIG_NAMED_MAX) {
+			snprintf(err, errlen, "%s: %s.%s: more than %d names", path, k->section, k->name,
+				 CONFIG_NAMED_MAX);
+			return -1;
+		}
+		snprintf(out[at].name, CONFIG_NAME_MAX, "%s", name);
+		snprintf(out[at].value, CONFIG_VALUE_MAX, "%s", s);
+		if (at == *n)
+			(*n)++;
+	}
+	return 0;
 }
 
 static int set_key(struct config *cfg, const struct key *k, json_t *v,
@@ -111,6 +178,8 @@ static int set_key(struct config *cfg, const struct key *k, json_t *v,
 		return 0;
 	}
 	switch (k->kind) {
+	case K_NAMED:
+		return set_named(cfg, k, v, path, err, errlen);
 	case K_STR: {
 		const char *s = json_string_value(v);
 		if (!s || strlen(s) >= k->size || !s[0]) {

@@ -10,6 +10,15 @@
 #include <stdint.h>
 
 #define CONFIG_PATH_MAX 1024
+#define CONFIG_NAMED_MAX 16      /* backends, patterns */
+#define CONFIG_NAME_MAX 32
+#define CONFIG_VALUE_MAX 512
+
+/* A name and a string value from a JSON object of strings. */
+struct config_named {
+	char name[CONFIG_NAME_MAX];
+	char value[CONFIG_VALUE_MAX];
+};
 
 struct config {
 	char listen[64];               /* address to bind, e.g. 127.0.0.1 */
@@ -44,6 +53,20 @@ struct config {
 		int pattern_depth_limit_kb; /* PCRE2 backtracking heap limit */
 		int model_max_classes;      /* FAQ entries join the intent model up to this */
 	} brain;
+
+	struct {
+		struct config_named backends[CONFIG_NAMED_MAX]; /* base URLs: the allow-list */
+		size_t n_backends;
+		struct config_named patterns[CONFIG_NAMED_MAX]; /* PCRE2 validators */
+		size_t n_patterns;
+		int timeout_ms;             /* a whole backend request */
+		int connect_timeout_ms;     /* until the backend has answered the connect */
+		size_t max_response_bytes;  /* a longer backend reply fails */
+		int64_t answer_timeout_ms;  /* a flow waiting longer than this ends */
+		char ca_file[CONFIG_PATH_MAX]; /* PEM trust for https backends; "" = system */
+		uint64_t instruction_limit; /* Lua instructions per resume of a flow */
+		size_t memory_limit_kb;     /* VM heap growth allowed per resume */
+	} flows;
 
 	struct {
 		int synchronous_full;       /* PRAGMA synchronous=FULL (else NORMAL) */

@@ -43,12 +43,23 @@ void conversation_set_details(struct conversation *c, const char *lang, const ch
 	replace(&c->email, email);
 }
 
+void conversation_set_flow(struct flowlog **slot, struct flowlog *log)
+{
+	if (*slot) {
+		flowlog_clear(*slot);
+		free(*slot);
+	}
+	*slot = log;
+}
+
 static void conversation_free(struct conversation *c)
 {
 	free(c->lang);
 	free(c->name);
 	free(c->email);
 	free(c->recent);
+	conversation_set_flow(&c->flow, NULL);
+	conversation_set_flow(&c->flow_stored, NULL);
 	free(c);
 }
 

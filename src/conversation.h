@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <uthash.h>
 
+#include "flowlog.h"
 #include "token.h"
 #include "wire.h"
 
@@ -34,6 +35,17 @@ struct conversation {
 	int pending;              /* store jobs in flight for it */
 	struct conversation_recent *recent; /* owned ring, allocated on first use */
 	size_t recent_next;
+	/* its flow run, if any (bot.c): `flow` is the run as the bot has it,
+	 * ahead of the store while jobs are in flight; `flow_stored` as last
+	 * committed, to fall back on when a job fails */
+	struct flowlog *flow;     /* owned, or NULL */
+	int flow_http;            /* flow waits for a backend call */
+	int64_t flow_deadline_ms; /* flow waits for an answer until then */
+	struct flowlog *flow_stored; /* owned, or NULL */
+	int flow_stored_http;
+	int call_in_flight;       /* a backend call of this process is out */
+	uint16_t call_gen;        /* tells a current call's reply from a stale one */
+	char flow_msg_id[WIRE_ID_MAX + 1]; /* the last customer message: what later replies answer */
 	UT_hash_handle hh;
 };
 
@@ -60,6 +72,9 @@ int conversation_release_if_idle(struct conversations *cs, struct conversation *
 struct conversation_recent *conversation_recent_find(struct conversation *c, const char *id);
 struct conversation_recent *conversation_recent_add(struct conversation *c, const char *id,
 						    int64_t seq);
+
+/* Frees the log in *slot (if any) and stores log (owned; may be NULL). */
+void conversation_set_flow(struct flowlog **slot, struct flowlog *log);
 
 /* Frees every conversation. */
 void conversations_clear(struct conversations *cs);

@@ -59,7 +59,7 @@ static void drain_tick(lws_sorted_usec_list_t *sul)
 	int64_t now = clock_mono_ms();
 	int late = now >= d->drain_deadline_ms;
 
-	if (store_pending(d->store) > 0 && !late) {
+	if ((store_pending(d->store) > 0 || backend_in_flight(d->backend) > 0) && !late) {
 		lws_sul_schedule(d->lws, 0, &d->drain_sul, drain_tick, DRAIN_TICK_US);
 		return;
 	}
@@ -84,6 +84,7 @@ void daemon_begin_drain(struct daemon *d)
 	log_info(&d->log, "draining", "connections=%ld store_pending=%ld",
 		 chat_connections(d->chat), store_pending(d->store));
 	chat_pause_all(d->chat);
+	chat_stop(d->chat);
 	lws_sul_schedule(d->lws, 0, &d->drain_sul, drain_tick, 1);
 }
 
@@ -148,7 +149,7 @@ int daemon_run(const struct config *cfg)
 
 	struct diag dg;
 	diag_init(&dg);
-	d->pipeline = pipeline_open(cfg, &d->log, &d->metrics, &dg);
+	d->pipeline = pipeline_open(&d->cfg, &d->log, &d->metrics, &dg);
 	for (size_t i = 0; i < dg.n; i++)
 		log_error(&d->log, "content_error", "problem=%s", log_quote(dg.v[i], q, sizeof(q)));
 	diag_clear(&dg);
@@ -169,6 +170,11 @@ int daemon_run(const struct config *cfg)
 		log_error(&d->log, "startup_failed", "reason=%s", log_quote(err, q, sizeof(q)));
 		goto out;
 	}
+	d->backend = backend_new(d->lws, &d->cfg, &d->log, &d->metrics, err, sizeof(err));
+	if (!d->backend) {
+		log_error(&d->log, "startup_failed", "reason=%s", log_quote(err, q, sizeof(q)));
+		goto out;
+	}
 	if (make_dirs(cfg->data_dir)) {
 		log_error(&d->log, "startup_failed", "reason=\"cannot create %s: %s\"", cfg->data_dir,
 			  strerror(errno));
@@ -182,6 +188,7 @@ int daemon_run(const struct config *cfg)
 		goto out;
 	}
 
+	chat_start(d->chat);
 	log_info(&d->log, "listening", "addr=%s port=%d version=%s store=%s", cfg->listen,
 		 server_port(d), SUPPORTD_VERSION, log_quote(dbpath, q, sizeof(q)));
 	while (!d->stop)
@@ -190,12 +197,17 @@ int daemon_run(const struct config *cfg)
 	status = 0;
 	log_info(&d->log, "stopping", "connections=%ld", chat_connections(d->chat));
 out:
-	if (d->lws)
+	if (d->lws) {
 		lws_sul_cancel(&d->drain_sul);
+		if (d->chat)
+			chat_stop(d->chat);
+	}
 	/* the store first: it commits whatever is queued, and its thread wakes
 	 * the loop through the context, which must still exist */
 	store_close(d->store);
 	d->store = NULL;
+	backend_free(d->backend); /* requests in flight end unanswered */
+	d->backend = NULL;
 	server_stop(d);          /* closes every connection */
 	chat_free(d->chat);
 	pipeline_close(d->pipeline);

@@ -9,6 +9,7 @@
 #include <libwebsockets.h>
 #include <stdint.h>
 
+#include "backend.h"
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
@@ -25,6 +26,7 @@ struct daemon {
 	struct metrics metrics;
 	store *store;                /* owned */
 	pipeline *pipeline;          /* owned */
+	backend *backend;            /* owned: flows' calls to the company backend */
 	struct chat *chat;           /* owned */
 	struct lws_context *lws;     /* owned */
 	struct lws_vhost *vhost;     /* borrowed from lws */

@@ -85,3 +85,45 @@ const char *log_quote(const char *s, char *buf, size_t len)
 	buf[o] = '\0';
 	return buf;
 }
+
+/* A byte that may be part of an e-mail address's local part or domain. */
+static int mail_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '_' || c == '%' || c == '+' || c == '-' || c >= 0x80;
+}
+
+const char *log_mask_emails(const char *s, char *buf, size_t len)
+{
+	size_t n = strlen(s), o = 0, i = 0;
+
+	if (!len)
+		return buf;
+	while (i < n && o + 1 < len) {
+		const char *at = NULL;
+		/* a run of mail bytes followed by '@' and a domain with a dot */
+		if (mail_byte((unsigned char)s[i]) && (i == 0 || !mail_byte((unsigned char)s[i - 1]))) {
+			size_t j = i;
+			while (j < n && mail_byte((unsigned char)s[j]))
+				j++;
+			if (j < n && s[j] == '@' && j > i) {
+				size_t k = j + 1;
+				while (k < n && mail_byte((unsigned char)s[k]))
+					k++;
+				if (k > j + 1 && memchr(s + j + 1, '.', k - j - 1))
+					at = s + j;
+			}
+		}
+		if (!at) {
+			buf[o++] = s[i++];
+			continue;
+		}
+		/* keep the first byte of the local part, hide the rest */
+		buf[o++] = s[i];
+		for (const char *m = "***"; *m && o + 1 < len; m++)
+			buf[o++] = *m;
+		i = (size_t)(at - s);
+	}
+	buf[o] = '\0';
+	return buf;
+}

@@ -27,6 +27,11 @@ void log_line(const logger *lg, enum log_level level, const char *event,
  * truncates to fit. Returns buf. */
 const char *log_quote(const char *s, char *buf, size_t len);
 
+/* Copies s into buf (size len, always NUL-terminated) with every e-mail
+ * address masked as "j***@example.com", for text that may hold customer
+ * data (flow errors, script output). Returns buf. */
+const char *log_mask_emails(const char *s, char *buf, size_t len);
+
 #define log_debug(lg, ev, ...) log_line((lg), LOG_DEBUG, (ev), __VA_ARGS__)
 #define log_info(lg, ev, ...)  log_line((lg), LOG_INFO, (ev), __VA_ARGS__)
 #define log_warn(lg, ev, ...)  log_line((lg), LOG_WARN, (ev), __VA_ARGS__)

@@ -84,6 +84,17 @@ char *metrics_render(const struct metrics *m, long open_conversations, long stor
 	counter(&b, "supportd_duplicates_total", "Customer messages whose id was already stored.",
 		LOAD(m->duplicates_total));
 	counter(&b, "supportd_resumes_total", "Conversations resumed with a token.", LOAD(m->resumes_total));
+	counter(&b, "supportd_backend_calls_total", "Flow calls to the backend that ended.",
+		LOAD(m->backend_calls_total));
+	counter(&b, "supportd_backend_errors_total",
+		"Flow calls to the backend that got no reply (timeout, connection, size).",
+		LOAD(m->backend_errors_total));
+	counter(&b, "supportd_flows_started_total", "Self-service flows started.",
+		LOAD(m->flows_started_total));
+	counter(&b, "supportd_flows_failed_total",
+		"Flows ended by a script error or a sandbox limit.", LOAD(m->flows_failed_total));
+	counter(&b, "supportd_handoffs_total", "Conversations handed to a person.",
+		LOAD(m->handoffs_total));
 	counter(&b, "supportd_script_errors_total", "Pipeline script calls that failed.",
 		LOAD(m->script_errors_total));
 	bprintf(&b, "# HELP supportd_frames_out_total Frames sent to clients.\n"

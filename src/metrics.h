@@ -28,6 +28,11 @@ struct metrics {
 	atomic_ulong errors[WIRE_ERR__COUNT];
 	atomic_ulong script_errors_total;
 	atomic_ulong resumes_total;
+	atomic_ulong backend_calls_total;      /* flow calls to the backend, ended */
+	atomic_ulong backend_errors_total;     /* ... of which got no usable reply */
+	atomic_ulong flows_started_total;
+	atomic_ulong flows_failed_total;       /* ended by a script error or limit */
+	atomic_ulong handoffs_total;
 	atomic_ulong commit_bucket[METRICS_COMMIT_BUCKETS + 1]; /* last is +Inf */
 	atomic_ulong commit_count;
 	atomic_ulong commit_usec_sum;

@@ -8,6 +8,7 @@
 struct pipeline {
 	brain *br;              /* owned */
 	script *sc;             /* owned */
+	flowhost *flows;        /* owned; runs in sc's VM */
 	const logger *lg;       /* borrowed */
 	struct metrics *m;      /* borrowed */
 };
@@ -32,6 +33,19 @@ static const char *apology_for(const char *lang)
 	return apologies[n - 1].text;
 }
 
+/* Every flow an intent names must exist in lua/flows/. */
+static void check_flow_refs(pipeline *p, struct diag *d)
+{
+	const struct rule_set *rs = brain_rules(p->br);
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct rule_intent *r = &rs->v[i];
+		if (r->flow && !flowhost_has(p->flows, r->flow))
+			diag_add(d, r->file, r->action_line,
+				 "intent '%s' runs flow '%s', but there is no lua/flows/%s.lua", r->name,
+				 r->flow, r->flow);
+	}
+}
+
 pipeline *pipeline_open(const struct config *cfg, const logger *lg, struct metrics *m,
 			struct diag *d)
 {
@@ -52,7 +66,11 @@ pipeline *pipeline_open(const struct config *cfg, const logger *lg, struct metri
 	p->sc = script_open(path, &lim, lg, err, sizeof(err));
 	if (!p->sc)
 		diag_add(d, NULL, 0, "%s", err); /* Lua's messages name file and line */
-	if (!p->br || !p->sc) {
+	if (p->sc)
+		p->flows = flowhost_open(p->sc, cfg->content_dir, cfg, lg, d);
+	if (p->br && p->flows)
+		check_flow_refs(p, d);
+	if (!p->br || !p->sc || !p->flows || diag_count(d)) {
 		pipeline_close(p);
 		return NULL;
 	}
@@ -64,10 +82,26 @@ const brain *pipeline_brain(const pipeline *p)
 	return p->br;
 }
 
+flowhost *pipeline_flows(pipeline *p)
+{
+	return p->flows;
+}
+
+const logger *pipeline_logger(const pipeline *p)
+{
+	return p->lg;
+}
+
+struct metrics *pipeline_metrics(pipeline *p)
+{
+	return p->m;
+}
+
 void pipeline_close(pipeline *p)
 {
 	if (!p)
 		return;
+	flowhost_close(p->flows);
 	script_close(p->sc);
 	brain_free(p->br);
 	free(p);
@@ -75,13 +109,14 @@ void pipeline_close(pipeline *p)
 
 void pipeline_run(pipeline *p, const struct pipeline_input *in, struct pipeline_decision *out)
 {
-	struct script_conversation conv = {in->conversation, in->lang, in->name, in->turn};
+	struct script_conversation conv = {in->conversation, in->lang, in->name, in->turn,
+					   in->flow, in->choice};
 	char err[1024], q[1100];
 
 	memset(out, 0, sizeof(*out));
 	brain_understand(p->br, in->lang, in->text, in->text_len, in->choice, &out->understood);
 	if (script_on_message(p->sc, &conv, in->text, in->text_len, &out->understood,
-			      &out->replies, &out->n, err, sizeof(err)) == 0)
+			      &out->replies, &out->n, &out->action, err, sizeof(err)) == 0)
 		return;
 
 	atomic_fetch_add(&p->m->script_errors_total, 1);
@@ -103,6 +138,7 @@ void pipeline_decision_clear(struct pipeline_decision *d)
 	for (size_t i = 0; i < d->n; i++)
 		wire_reply_clear(&d->replies[i]);
 	free(d->replies);
+	script_action_clear(&d->action);
 	brain_result_clear(&d->understood);
 	memset(d, 0, sizeof(*d));
 }

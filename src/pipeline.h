@@ -16,6 +16,7 @@
 #include "brain.h"
 #include "config.h"
 #include "diag.h"
+#include "flow.h"
 #include "metrics.h"
 #include "script.h"
 #include "wire.h"
@@ -31,6 +32,7 @@ struct pipeline_input {
 	const char *text;
 	size_t text_len;
 	const char *choice;        /* id of a button the customer pressed, may be NULL */
+	const char *flow;          /* the flow waiting for an answer, or NULL */
 };
 
 /* The bot's decision: zero or more replies. */
@@ -38,11 +40,14 @@ struct pipeline_decision {
 	struct wire_reply *replies; /* owned array */
 	size_t n;
 	int failed;                 /* the script failed; replies hold the apology */
+	struct script_action action; /* what the script asked for (start a flow, ...) */
 	struct brain_result understood; /* what the brain made of the text */
 };
 
-/* Loads the content under cfg->content_dir (faq/, rules/) into a brain and
- * its lua/pipeline.lua into the script host, with the limits cfg sets.
+/* Loads the content under cfg->content_dir (faq/, rules/) into a brain,
+ * its lua/pipeline.lua into the script host and lua/flows/ into the flow
+ * host, with the limits cfg sets; checks that every flow an intent names
+ * exists. cfg is borrowed for the pipeline's life.
  * Borrows lg and m. Returns NULL when anything is wrong: every content
  * problem is added to d as "file:line: reason", a script problem too. */
 pipeline *pipeline_open(const struct config *cfg, const logger *lg, struct metrics *m,
@@ -51,9 +56,16 @@ pipeline *pipeline_open(const struct config *cfg, const logger *lg, struct metri
 /* The pipeline's brain, for tools that report on it. Borrowed. */
 const brain *pipeline_brain(const pipeline *p);
 
+/* The flows, which run in the pipeline's script VM. Borrowed. */
+flowhost *pipeline_flows(pipeline *p);
+
+/* The logger and metrics the pipeline was opened with. Borrowed. */
+const logger *pipeline_logger(const pipeline *p);
+struct metrics *pipeline_metrics(pipeline *p);
+
 void pipeline_close(pipeline *p);
 
-/* Decides on one message. Never fails. */
+/* Decides on one message. Never fails. A failing script's action is empty. */
 void pipeline_run(pipeline *p, const struct pipeline_input *in, struct pipeline_decision *out);
 
 /* Frees what a decision holds. */

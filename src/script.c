@@ -17,6 +17,7 @@ struct script {
 	struct script_limits lim;
 	size_t used;                 /* bytes held by the VM */
 	int64_t budget;              /* instructions left in this call */
+	size_t ceiling;              /* while armed with a memory allowance: heap limit; else 0 */
 	int env_ref;                 /* registry ref of the sandbox table */
 	int fn_ref;                  /* registry ref of on_message */
 	char path[256];
@@ -36,7 +37,8 @@ static void *cap_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 		sc->used -= old;
 		return NULL;
 	}
-	if (nsize > old && sc->used + (nsize - old) > sc->lim.memory_bytes)
+	if (nsize > old && (sc->used + (nsize - old) > sc->lim.memory_bytes ||
+			    (sc->ceiling && sc->used + (nsize - old) > sc->ceiling)))
 		return NULL;
 	void *p = realloc(ptr, nsize);
 	if (p)
@@ -78,6 +80,35 @@ static void arm_budget(script *sc)
 	lua_sethook(sc->L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
 }
 
+void script_arm(script *sc, lua_State *co, uint64_t instructions, size_t memory)
+{
+	sc->budget = (int64_t)instructions;
+	sc->ceiling = memory ? sc->used + memory : 0;
+	lua_sethook(co, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
+}
+
+void script_disarm(script *sc, lua_State *co)
+{
+	lua_sethook(co, NULL, 0, 0);
+	lua_sethook(sc->L, NULL, 0, 0); /* the hook sets itself on both once spent */
+	sc->ceiling = 0;
+}
+
+lua_State *script_vm(script *sc)
+{
+	return sc->L;
+}
+
+const logger *script_logger(const script *sc)
+{
+	return sc->lg;
+}
+
+void script_push_sandbox(script *sc)
+{
+	lua_rawgeti(sc->L, LUA_REGISTRYINDEX, sc->env_ref);
+}
+
 static int traceback(lua_State *L)
 {
 	const char *msg = lua_tostring(L, 1);
@@ -111,6 +142,11 @@ static int guarded_call(script *sc, int nargs, int nres, char *err, size_t errle
 		return -1;
 	}
 	return 0;
+}
+
+int script_pcall(script *sc, int nargs, int nres, char *err, size_t errlen)
+{
+	return guarded_call(sc, nargs, nres, err, errlen);
 }
 
 /* ===== the sandbox ===== */
@@ -314,7 +350,7 @@ static char *dup_checked(lua_State *L, int idx, size_t max, const char *what, ch
 }
 
 /* Reads the reply table or string at idx into *r. 0 or -1 (err set). */
-static int read_reply(lua_State *L, int idx, struct wire_reply *r, char *err, size_t errlen)
+int script_read_reply(lua_State *L, int idx, struct wire_reply *r, char *err, size_t errlen)
 {
 	idx = lua_absindex(L, idx);
 	if (lua_type(L, idx) == LUA_TSTRING) {
@@ -481,18 +517,113 @@ static int call_on_message(lua_State *L)
 	set_str(L, "name", conv->name);
 	lua_pushinteger(L, (lua_Integer)conv->turn);
 	lua_setfield(L, -2, "turn");
+	set_str(L, "flow", conv->flow);
+	set_str(L, "choice", conv->choice);
 	lua_pushlstring(L, a->text, a->text_len);
 	if (a->understanding)
 		push_understanding(L, a->understanding);
 	else
 		lua_pushnil(L);
-	lua_call(L, 3, 1);
-	return 1;
+	lua_call(L, 3, 2);
+	return 2;
+}
+
+void script_action_clear(struct script_action *a)
+{
+	free(a->start_flow);
+	free(a->lang);
+	free(a->team);
+	free(a->handoff_team);
+	free(a->handoff_reason);
+	free(a->handoff_text);
+	memset(a, 0, sizeof(*a));
+}
+
+/* An optional string field of the table at idx into *out. 0 or -1. */
+static int opt_field(lua_State *L, int idx, const char *key, size_t max, char **out, char *err,
+		     size_t errlen)
+{
+	char what[64];
+	int rc = 0;
+
+	lua_getfield(L, idx, key);
+	if (!lua_isnil(L, -1)) {
+		snprintf(what, sizeof(what), "action.%s", key);
+		*out = dup_checked(L, -1, max, what, err, errlen);
+		rc = *out ? 0 : -1;
+	}
+	lua_pop(L, 1);
+	return rc;
+}
+
+static int flag_field(lua_State *L, int idx, const char *key)
+{
+	int v;
+	lua_getfield(L, idx, key);
+	v = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	return v;
+}
+
+/* Reads on_message's second result (nil or an action table). */
+static int read_action(lua_State *L, int idx, struct script_action *a, char *err, size_t errlen)
+{
+	static const char *const known[] = {"start_flow", "lang", "team", "to_flow", "cancel_flow",
+					    "handoff", NULL};
+	idx = lua_absindex(L, idx);
+	if (lua_isnil(L, idx))
+		return 0;
+	if (!lua_istable(L, idx)) {
+		snprintf(err, errlen, "on_message: the second result must be an action table, not %s",
+			 luaL_typename(L, idx));
+		return -1;
+	}
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		int ok = 0;
+		lua_pop(L, 1);
+		for (const char *const *k = known; *k && lua_type(L, -1) == LUA_TSTRING; k++)
+			ok |= !strcmp(*k, lua_tostring(L, -1));
+		if (!ok) {
+			snprintf(err, errlen, "on_message: unknown action field %s",
+				 lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(not a string)");
+			lua_pop(L, 1);
+			return -1;
+		}
+	}
+	if (opt_field(L, idx, "start_flow", 64, &a->start_flow, err, errlen) ||
+	    opt_field(L, idx, "lang", 16, &a->lang, err, errlen) ||
+	    opt_field(L, idx, "team", 64, &a->team, err, errlen))
+		return -1;
+	a->to_flow = flag_field(L, idx, "to_flow");
+	a->cancel_flow = flag_field(L, idx, "cancel_flow");
+	lua_getfield(L, idx, "handoff");
+	if (lua_istable(L, -1)) {
+		int h = lua_gettop(L);
+		a->handoff = 1;
+		if (opt_field(L, h, "team", 64, &a->handoff_team, err, errlen) ||
+		    opt_field(L, h, "reason", 200, &a->handoff_reason, err, errlen) ||
+		    opt_field(L, h, "text", SCRIPT_MAX_TEXT, &a->handoff_text, err, errlen)) {
+			lua_pop(L, 1);
+			return -1;
+		}
+	} else if (!lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		snprintf(err, errlen, "on_message: action.handoff must be a table {team=, reason=, text=}");
+		return -1;
+	}
+	lua_pop(L, 1);
+	if ((a->start_flow != NULL) + a->to_flow + a->cancel_flow > 1) {
+		snprintf(err, errlen, "on_message: an action may do one of start_flow, to_flow, cancel_flow");
+		return -1;
+	}
+	return 0;
 }
 
 int script_on_message(script *sc, const struct script_conversation *conv, const char *text,
 		      size_t text_len, const struct brain_result *understanding,
-		      struct wire_reply **replies, size_t *n, char *err, size_t errlen)
+		      struct wire_reply **replies, size_t *n, struct script_action *action,
+		      char *err, size_t errlen)
 {
 	lua_State *L = sc->L;
 	int top = lua_gettop(L);
@@ -501,6 +632,7 @@ int script_on_message(script *sc, const struct script_conversation *conv, const 
 
 	*replies = NULL;
 	*n = 0;
+	memset(action, 0, sizeof(*action));
 	if (!lua_checkstack(L, 8)) {
 		snprintf(err, errlen, "Lua stack exhausted");
 		return -1;
@@ -508,10 +640,13 @@ int script_on_message(script *sc, const struct script_conversation *conv, const 
 	struct call_args args = {conv, text, text_len, understanding, sc->fn_ref};
 	lua_pushcfunction(L, call_on_message);
 	lua_pushlightuserdata(L, &args);
-	if (guarded_call(sc, 1, 1, err, errlen)) {
+	if (guarded_call(sc, 1, 2, err, errlen)) {
 		lua_settop(L, top);
 		return -1;
 	}
+	if (read_action(L, -1, action, err, errlen))
+		goto err;
+	lua_pop(L, 1);
 
 	/* nil, a reply, or a list of replies */
 	if (!lua_isnil(L, -1)) {
@@ -529,7 +664,7 @@ int script_on_message(script *sc, const struct script_conversation *conv, const 
 				lua_rawgeti(L, -1, (lua_Integer)(i + 1));
 			else
 				lua_pushvalue(L, -1);
-			int rc = read_reply(L, -1, &out[count++], err, errlen);
+			int rc = script_read_reply(L, -1, &out[count++], err, errlen);
 			lua_pop(L, 1);
 			if (rc)
 				goto err;
@@ -543,6 +678,7 @@ err:
 	for (size_t i = 0; i < count; i++)
 		wire_reply_clear(&out[i]);
 	free(out);
+	script_action_clear(action);
 	lua_settop(L, top);
 	return -1;
 }

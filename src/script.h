@@ -29,7 +29,11 @@ struct script_conversation {
 	const char *lang;         /* may be NULL */
 	const char *name;         /* may be NULL */
 	int64_t turn;             /* customer messages so far, this one included */
+	const char *flow;         /* the flow waiting for this message's answer, or NULL */
+	const char *choice;       /* the button pressed, or NULL */
 };
+
+struct script_action;
 
 #define SCRIPT_MAX_REPLIES 8
 #define SCRIPT_MAX_CHOICES 10
@@ -50,16 +54,63 @@ void script_close(script *sc);
  * thresholds {answer, clarify, clarify_margin} and candidates, a list
  * (best first) of {source, kind, name, label, answer, flow, team, faq,
  * priority, confidence, model, retriever, pattern, terms, fuzzy}; see
- * docs/content.md. On success returns 0 and sets
+ * docs/content.md. conversation.flow names a flow waiting for an answer.
+ * The optional second result is an action table (docs/flows.md), read into
+ * *action. On success returns 0 and sets
  * *replies to a new array of *n replies (caller releases each with
  * wire_reply_clear() and frees the array). On a script error, a spent
  * budget, memory exhaustion or a malformed return value, returns -1 and
  * writes the reason (with traceback) into err. */
 int script_on_message(script *sc, const struct script_conversation *conv, const char *text,
 		      size_t text_len, const struct brain_result *understanding,
-		      struct wire_reply **replies, size_t *n, char *err, size_t errlen);
+		      struct wire_reply **replies, size_t *n, struct script_action *action,
+		      char *err, size_t errlen);
 
 /* Bytes the VM currently holds. */
 size_t script_memory(const script *sc);
+
+/* ===== for flow.c, the other module that runs Lua in this VM ===== */
+
+struct lua_State;
+
+/* The VM's main state. Loop thread only. */
+struct lua_State *script_vm(script *sc);
+
+/* The logger the VM reports to. */
+const logger *script_logger(const script *sc);
+
+/* Pushes the sandbox environment: the table scripts see as _ENV. */
+void script_push_sandbox(script *sc);
+
+/* Arms the instruction budget on thread co (a coroutine of this VM, or the
+ * main state) and lets the heap grow by at most `memory` bytes from now
+ * (0: only the VM's own cap) until script_disarm(). */
+void script_arm(script *sc, struct lua_State *co, uint64_t instructions, size_t memory);
+void script_disarm(script *sc, struct lua_State *co);
+
+/* Calls the function below nargs arguments on the main state's stack under
+ * the budget, with a traceback handler. 0 with nres results left, or -1
+ * with the reason in err. */
+int script_pcall(script *sc, int nargs, int nres, char *err, size_t errlen);
+
+/* Reads a reply (a string, or a table {text, source, confidence, choices})
+ * at idx into *r, checked as on_message's replies are. 0, or -1 with the
+ * reason in err (r may then hold part of the reply: wire_reply_clear it). */
+int script_read_reply(struct lua_State *L, int idx, struct wire_reply *r, char *err,
+		      size_t errlen);
+
+/* What a script asked for besides its replies (on_message's second result). */
+struct script_action {
+	char *start_flow;         /* start this flow after the replies */
+	char *lang;               /* ... in this language */
+	char *team;               /* ... handing off to this team if it fails */
+	int to_flow;              /* the message answers the waiting flow */
+	int cancel_flow;          /* end the waiting flow */
+	int handoff;              /* hand the conversation to a person */
+	char *handoff_team, *handoff_reason, *handoff_text; /* may be NULL */
+};
+
+/* Frees what an action holds and zeroes it. */
+void script_action_clear(struct script_action *a);
 
 #endif

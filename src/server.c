@@ -231,7 +231,7 @@ int server_start(struct daemon *d, char *err, size_t errlen)
 	info.mounts = &ss->root;
 	info.user = d;
 	info.vhost_name = "supportd";
-	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	if (!strchr(d->cfg.listen, ':'))
 		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.fd_limit_per_thread = (unsigned)d->cfg.chat.max_connections + 256;

@@ -52,12 +52,33 @@ static const char *const migrations[] = {
 	"  body TEXT NOT NULL,"
 	"  created_at INTEGER NOT NULL);"
 	"CREATE UNIQUE INDEX events_seq ON events(conversation_id, seq);",
+	/* 2: flows (docs/flows.md) and handoffs. A conversation has at most
+	 * one flow run; its log is what rebuilds it after a restart. */
+	"ALTER TABLE conversations ADD COLUMN slots TEXT;"
+	"CREATE TABLE flow_runs ("
+	"  conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),"
+	"  flow TEXT NOT NULL,"
+	"  log TEXT NOT NULL,"
+	"  waiting TEXT NOT NULL CHECK (waiting IN ('answer', 'http')),"
+	"  deadline_ms INTEGER,"
+	"  started_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE INDEX flow_runs_deadline ON flow_runs(deadline_ms);"
+	"CREATE TABLE handoffs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+	"  team TEXT NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE INDEX handoffs_conversation ON handoffs(conversation_id);",
 };
 
 enum stmt_id {
 	S_BEGIN, S_COMMIT, S_ROLLBACK,
 	S_CREATE, S_FIND_TOKEN, S_TOUCH, S_REPLAY, S_RECENT,
 	S_FIND_CLIENT_ID, S_CONV_STATE, S_CONV_IDS, S_SAVE_CONV_STATE, S_INSERT_EVENT, S_CLIENT_ACK,
+	S_FLOW_SAVE, S_FLOW_END, S_FLOW_GET, S_SLOTS, S_HANDOFF, S_DUE,
 	S__COUNT
 };
 
@@ -86,6 +107,20 @@ static const char *const stmt_sql[S__COUNT] = {
 			   " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_CLIENT_ACK] = "UPDATE conversations SET client_seq = max(client_seq, ?2)"
 			 " WHERE id = ?1 AND ?2 <= last_seq",
+	[S_FLOW_SAVE] = "INSERT INTO flow_runs(conversation_id, flow, log, waiting, deadline_ms,"
+			" started_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)"
+			" ON CONFLICT(conversation_id) DO UPDATE SET flow = ?2, log = ?3,"
+			" waiting = ?4, deadline_ms = ?5, updated_at = ?6",
+	[S_FLOW_END] = "DELETE FROM flow_runs WHERE conversation_id = ?1",
+	[S_FLOW_GET] = "SELECT log, waiting, deadline_ms FROM flow_runs WHERE conversation_id = ?1",
+	[S_SLOTS] = "UPDATE conversations SET slots = ?2 WHERE id = ?1",
+	[S_HANDOFF] = "INSERT INTO handoffs(conversation_id, team, reason, source, created_at)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[S_DUE] = "SELECT c.id, c.public_id, c.lang, c.name, f.log, f.waiting, f.deadline_ms"
+		  " FROM flow_runs f JOIN conversations c ON c.id = f.conversation_id"
+		  " WHERE (f.waiting = 'answer' AND f.deadline_ms <= ?1)"
+		  " OR (f.waiting = 'http' AND f.updated_at < ?2)"
+		  " ORDER BY f.deadline_ms LIMIT ?3",
 };
 
 /* The message ids of one conversation, as SipHash values in an open
@@ -176,6 +211,16 @@ static void free_results(struct store_job *j)
 	free(j->recent);
 	j->recent = NULL;
 	j->n_recent = 0;
+	free(j->run_log);
+	j->run_log = NULL;
+	for (size_t i = 0; i < j->n_due; i++) {
+		free(j->due[i].lang);
+		free(j->due[i].name);
+		free(j->due[i].flow_log);
+	}
+	free(j->due);
+	j->due = NULL;
+	j->n_due = 0;
 }
 
 void store_job_free(struct store_job *j)
@@ -191,6 +236,13 @@ void store_job_free(struct store_job *j)
 	for (size_t i = 0; i < j->n_extra; i++)
 		free(j->extra[i].body);
 	free(j->extra);
+	free(j->flow_name);
+	free(j->flow_log);
+	free(j->slots);
+	free(j->handoff_team);
+	free(j->handoff_reason);
+	if (j->user_free)
+		j->user_free(j->user);
 	free(j);
 }
 
@@ -322,6 +374,18 @@ static int run_resume(store *st, struct store_job *j)
 		if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 			return -1;
 	}
+
+	s = st->stmt[S_FLOW_GET];
+	sqlite3_bind_int64(s, 1, j->conv);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		j->run_log = dup_column(s, 0);
+		j->run_waiting_http = !strcmp((const char *)sqlite3_column_text(s, 1), "http");
+		j->run_deadline_ms = sqlite3_column_int64(s, 2);
+	}
+	finish(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
 
 	s = st->stmt[S_RECENT];
 	j->recent = calloc(STORE_RECENT_MAX, sizeof(*j->recent));
@@ -464,6 +528,8 @@ static int find_client_id(store *st, int64_t conv, const char *client_id, int64_
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
+static int run_bot_state(store *st, const struct store_job *j);
+
 /* The customer message (or a lone frame) and its extras take the next
  * seqs. A message id already stored consumes none: the job reports the
  * original seq instead, even when the conversation is full. */
@@ -490,14 +556,16 @@ static int run_append(store *st, struct store_job *j)
 			}
 		}
 	}
-	seq = c->last_seq + 1;
-	if (seq > j->max_events) {
+	seq = c->last_seq + (j->body ? 1 : 0);
+	if (seq + (j->body ? 0 : 1) > j->max_events) {
 		j->status = STORE_FULL;
 		return 0;
 	}
-	rc = insert_event(st, j, seq, j->kind, j->client_id, j->body, j->body_len);
-	if (rc < 0)
-		return -1;
+	if (j->body) {
+		rc = insert_event(st, j, seq, j->kind, j->client_id, j->body, j->body_len);
+		if (rc < 0)
+			return -1;
+	}
 	j->seq = seq;
 	for (size_t i = 0; i < j->n_extra; i++) {
 		struct store_extra *e = &j->extra[i];
@@ -518,7 +586,80 @@ static int run_append(store *st, struct store_job *j)
 	sqlite3_bind_int64(s, 2, c->last_seq);
 	sqlite3_bind_int64(s, 3, c->turns);
 	sqlite3_bind_int64(s, 4, j->now_ms);
-	return exec_stmt(st, S_SAVE_CONV_STATE);
+	if (exec_stmt(st, S_SAVE_CONV_STATE))
+		return -1;
+	return run_bot_state(st, j);
+}
+
+/* What an APPEND changes besides frames: the flow run, slots, a handoff. */
+static int run_bot_state(store *st, const struct store_job *j)
+{
+	sqlite3_stmt *s;
+
+	if (j->flow_op == STORE_FLOW_SAVE) {
+		s = st->stmt[S_FLOW_SAVE];
+		sqlite3_bind_int64(s, 1, j->conv);
+		sqlite3_bind_text(s, 2, j->flow_name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, j->flow_log, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, j->flow_waiting, -1, SQLITE_STATIC);
+		if (!strcmp(j->flow_waiting, "answer"))
+			sqlite3_bind_int64(s, 5, j->flow_deadline_ms);
+		else
+			sqlite3_bind_null(s, 5);
+		sqlite3_bind_int64(s, 6, j->now_ms);
+		if (exec_stmt(st, S_FLOW_SAVE))
+			return -1;
+	} else if (j->flow_op == STORE_FLOW_END) {
+		s = st->stmt[S_FLOW_END];
+		sqlite3_bind_int64(s, 1, j->conv);
+		if (exec_stmt(st, S_FLOW_END))
+			return -1;
+	}
+	if (j->slots) {
+		s = st->stmt[S_SLOTS];
+		sqlite3_bind_int64(s, 1, j->conv);
+		sqlite3_bind_text(s, 2, j->slots, -1, SQLITE_STATIC);
+		if (exec_stmt(st, S_SLOTS))
+			return -1;
+	}
+	if (j->handoff_team) {
+		s = st->stmt[S_HANDOFF];
+		sqlite3_bind_int64(s, 1, j->conv);
+		sqlite3_bind_text(s, 2, j->handoff_team, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, j->handoff_reason ? j->handoff_reason : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, j->handoff_source ? j->handoff_source : "pipeline", -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_int64(s, 5, j->now_ms);
+		if (exec_stmt(st, S_HANDOFF))
+			return -1;
+	}
+	return 0;
+}
+
+static int run_flows_due(store *st, struct store_job *j)
+{
+	sqlite3_stmt *s = st->stmt[S_DUE];
+	int rc;
+
+	j->due = calloc(STORE_DUE_MAX, sizeof(*j->due));
+	if (!j->due)
+		abort();
+	sqlite3_bind_int64(s, 1, j->now_ms);
+	sqlite3_bind_int64(s, 2, j->started_ms);
+	sqlite3_bind_int(s, 3, STORE_DUE_MAX);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && j->n_due < STORE_DUE_MAX) {
+		struct store_due *d = &j->due[j->n_due++];
+		d->conv = sqlite3_column_int64(s, 0);
+		snprintf(d->public_id, sizeof(d->public_id), "%s",
+			 (const char *)sqlite3_column_text(s, 1));
+		d->lang = dup_column(s, 2);
+		d->name = dup_column(s, 3);
+		d->flow_log = dup_column(s, 4);
+		d->waiting_http = !strcmp((const char *)sqlite3_column_text(s, 5), "http");
+		d->deadline_ms = sqlite3_column_int64(s, 6);
+	}
+	finish(s);
+	return (rc == SQLITE_DONE || rc == SQLITE_ROW) ? 0 : -1;
 }
 
 static int run_client_ack(store *st, struct store_job *j)
@@ -542,6 +683,7 @@ static int run_job(store *st, struct store_job *j)
 	case STORE_RESUME: rc = run_resume(st, j); break;
 	case STORE_APPEND: rc = run_append(st, j); break;
 	case STORE_CLIENT_ACK: rc = run_client_ack(st, j); break;
+	case STORE_FLOWS_DUE: rc = run_flows_due(st, j); break;
 	default: rc = -1; break;
 	}
 	if (rc)

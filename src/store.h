@@ -30,6 +30,14 @@ enum store_op {
 	STORE_RESUME,     /* find by token_hash, check ttl, update lang/name/email, replay */
 	STORE_APPEND,     /* append a content frame: assigns seq, dedups client_id */
 	STORE_CLIENT_ACK, /* remember the highest seq the client has shown */
+	STORE_FLOWS_DUE,  /* flows to end (no answer in time) or recover (call cut off) */
+};
+
+/* What an APPEND does to the conversation's flow run. */
+enum store_flow_op {
+	STORE_FLOW_KEEP,  /* nothing */
+	STORE_FLOW_SAVE,  /* insert or replace the run: flow_name, flow_log, flow_waiting */
+	STORE_FLOW_END,   /* delete the run */
 };
 
 enum store_status {
@@ -56,6 +64,18 @@ struct store_extra {
 	size_t body_len;
 	int64_t seq;                /* out: its seq, 0 if not stored (full) */
 };
+
+/* A flow run found by STORE_FLOWS_DUE, with its conversation. */
+struct store_due {
+	int64_t conv;
+	char public_id[CONVERSATION_ID_LEN + 1];
+	char *lang, *name;          /* owned, may be NULL */
+	char *flow_log;             /* owned */
+	int waiting_http;           /* a call was in flight when the daemon stopped */
+	int64_t deadline_ms;
+};
+
+#define STORE_DUE_MAX 64
 
 /* A recent customer message id and its seq. */
 struct store_recent {
@@ -84,6 +104,25 @@ struct store_job {
 	struct store_extra *extra;  /* owned. in/out: APPEND */
 	size_t n_extra;
 	int64_t client_seq;         /* in: CLIENT_ACK */
+	/* in: APPEND, applied with its frames (a body-less APPEND stores only
+	 * the extras: the bot speaking on its own) */
+	enum store_flow_op flow_op;
+	char *flow_name, *flow_log; /* owned. SAVE */
+	const char *flow_waiting;   /* static. SAVE: "answer" or "http" */
+	int64_t flow_deadline_ms;   /* SAVE: waiting for an answer until then */
+	char *slots;                /* owned JSON, or NULL to leave them */
+	char *handoff_team;         /* owned. non-NULL records a handoff */
+	char *handoff_reason;       /* owned */
+	const char *handoff_source; /* static: who asked ("flow", "pipeline") */
+	/* out: RESUME: the conversation's flow run, if any */
+	char *run_log;              /* owned; NULL when there is none */
+	int run_waiting_http;
+	int64_t run_deadline_ms;
+	int64_t started_ms;         /* in: FLOWS_DUE: calls older than this are cut off */
+	struct store_due *due;      /* out: FLOWS_DUE, owned */
+	size_t n_due;
+	void *user;                 /* the submitter's own data, freed with user_free */
+	void (*user_free)(void *user);
 
 	enum store_status status;   /* out */
 	int64_t seq;                /* out: APPEND's seq; RESUME's last_seq */

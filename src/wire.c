@@ -279,6 +279,7 @@ void wire_reply_clear(struct wire_reply *r)
 		free(r->choices[i].label);
 	}
 	free(r->choices);
+	free(r->handoff_team);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -435,7 +436,13 @@ char *wire_reply_body(const struct wire_reply *r, const char *in_reply_to, int64
 		jw_string(&w, r->choices[i].label, strlen(r->choices[i].label));
 		jw_raw(&w, "}");
 	}
-	jw_raw(&w, "],\"ts\":");
+	jw_raw(&w, "]");
+	if (r->handoff_team) {
+		jw_raw(&w, ",\"handoff\":{\"team\":");
+		jw_string(&w, r->handoff_team, strlen(r->handoff_team));
+		jw_raw(&w, "}");
+	}
+	jw_raw(&w, ",\"ts\":");
 	jw_int(&w, ts);
 	if (in_reply_to && in_reply_to[0]) {
 		jw_raw(&w, ",\"in_reply_to\":");

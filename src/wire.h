@@ -96,6 +96,7 @@ struct wire_reply {
 	double confidence;     /* 0..1 when has_confidence */
 	struct wire_choice *choices; /* owned array */
 	size_t n_choices;
+	char *handoff_team;    /* owned: set on the notice of a handoff, else NULL */
 };
 
 /* Frees the fields of *r (not r itself). */

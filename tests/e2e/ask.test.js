@@ -23,7 +23,8 @@ test('ask prints the decision, the top candidates with scores, and why', () => {
   assert.equal(r.status, 0, r.stderr);
   const out = r.stdout;
   assert.match(out, /^> I forgot my password$/m);
-  assert.match(out, /^decision: answer intent:reset_password \(confidence (0\.\d\d|1\.00)\)$/m);
+  // the intent runs a self-service flow
+  assert.match(out, /^decision: start flow password_reset \(language en, team accounts\)$/m);
   assert.match(out, /margin: \d\.\d\d/);
   assert.match(out, /thresholds: answer 0\.\d+, clarify 0\.\d+/);
   // five ranked candidates, the first explained by its pattern and words
@@ -42,7 +43,8 @@ test('ask --json gives the same as one JSON object per question', () => {
   const [pw, fr] = lines;
   assert.equal(pw.question, 'I forgot my password');
   assert.equal(pw.lang, 'en');
-  assert.equal(pw.replies[0].source, 'intent:reset_password');
+  assert.equal(pw.replies.length, 0);
+  assert.deepEqual(pw.action, { start_flow: 'password_reset', lang: 'en', team: 'accounts' });
   assert.equal(pw.candidates.length, 5);
   assert.ok(pw.candidates[0].pattern);
   assert.ok(pw.candidates[0].terms.includes('password'));
@@ -59,7 +61,7 @@ test('ask reads one question per line from stdin, skipping blank lines', () => {
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(lines.map((o) => o.question), ['where is my parcel', 'how much is delivery']);
-  assert.equal(lines[0].replies[0].source, 'intent:track_order');
+  assert.equal(lines[0].action.start_flow, 'order_status');
   assert.equal(lines[1].replies[0].source, 'faq:shipping-costs');
 });
 
@@ -69,7 +71,7 @@ test('ask --lang picks the language; one without content falls back to the defau
   const o = JSON.parse(r.stdout);
   // only English content ships for now: the default language answers
   assert.equal(o.lang, 'en');
-  assert.equal(o.replies[0].source, 'intent:reset_password');
+  assert.equal(o.action.start_flow, 'password_reset');
 });
 
 test('ask refuses broken content with file:line reasons and exit status 1', () => {

@@ -19,7 +19,7 @@ test('resume with last_seq replays exactly the missing frames in order', async (
   // First connection: 3 messages -> seqs 1..6.
   const c1 = await open();
   const w1 = await c1.hello({ lang: 'en', name: 'Ana' });
-  const texts = ['hello', 'I forgot my password', 'it is ana@example.com'];
+  const texts = ['hello', 'how long does delivery take', 'thanks a lot'];
   const sent = [];
   for (let i = 0; i < texts.length; i++) {
     const id = `r-${i + 1}`;

@@ -165,6 +165,39 @@ static void test_missing_file(void **state)
 	assert_non_null(strstr(h->err, path));
 }
 
+static void test_flows_named_maps(void **state)
+{
+	struct harness *h = *state;
+
+	/* the default validator is there without a file */
+	assert_int_equal(h->cfg.flows.n_patterns, 1);
+	assert_string_equal(h->cfg.flows.patterns[0].name, "order_number");
+	assert_int_equal(h->cfg.flows.n_backends, 0);
+
+	assert_int_equal(load(h, "{\"flows\": {\"backends\": {\"api\": \"https://b.example/v1\","
+				 " \"crm\": \"http://10.0.0.2:8080\"},"
+				 " \"patterns\": {\"order_number\": \"^[0-9]{6}$\", \"zip\": \"^[0-9]{5}$\"},"
+				 " \"timeout_ms\": 300, \"ca_file\": \"ca.pem\"}}"),
+			 0);
+	assert_int_equal(h->cfg.flows.n_backends, 2);
+	assert_string_equal(h->cfg.flows.backends[0].name, "api");
+	assert_string_equal(h->cfg.flows.backends[0].value, "https://b.example/v1");
+	assert_string_equal(h->cfg.flows.backends[1].value, "http://10.0.0.2:8080");
+	/* a name given replaces the default of that name; new names are added */
+	assert_int_equal(h->cfg.flows.n_patterns, 2);
+	assert_string_equal(h->cfg.flows.patterns[0].value, "^[0-9]{6}$");
+	assert_string_equal(h->cfg.flows.patterns[1].name, "zip");
+	assert_int_equal(h->cfg.flows.timeout_ms, 300);
+	assert_string_equal(h->cfg.flows.ca_file, "ca.pem");
+
+	expect_refused(h, "{\"flows\": {\"backends\": [\"http://x\"]}}", "flows.backends must be an object");
+	expect_refused(h, "{\"flows\": {\"backends\": {\"Api\": \"http://x\"}}}", "is not a name");
+	expect_refused(h, "{\"flows\": {\"backends\": {\"api\": 5}}}", "flows.backends.api must be");
+	expect_refused(h, "{\"flows\": {\"backends\": {\"api\": \"\"}}}", "flows.backends.api must be");
+	expect_refused(h, "{\"flows\": {\"answer_timeout_ms\": 10}}", "answer_timeout_ms");
+	expect_refused(h, "{\"flows\": {\"retries\": 1}}", "unknown key \"flows.retries\"");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +209,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wrong_types, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ranges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flows_named_maps, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

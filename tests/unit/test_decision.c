@@ -54,19 +54,37 @@ static struct brain_candidate cand(const char *source, const char *label, const 
 struct outcome {
 	struct wire_reply *r;
 	size_t n;
+	struct script_action action;
 };
+
+/* Runs on_message; flow names a flow waiting for the answer, choice a
+ * button pressed (both may be NULL). */
+static void decide_in(script *sc, const char *lang, const char *text, const char *flow,
+		      const char *choice, struct brain_result *u, struct outcome *o)
+{
+	const struct script_conversation conv = {"c_test", lang, NULL, 1, flow, choice};
+	char err[1024];
+
+	memset(o, 0, sizeof(*o));
+	snprintf(u->lang, sizeof(u->lang), "%s", lang ? lang : "en");
+	u->thresholds = (struct rule_thresholds){0.55, 0.35, 0.15};
+	if (script_on_message(sc, &conv, text, strlen(text), u, &o->r, &o->n, &o->action, err,
+			      sizeof(err)))
+		fail_msg("on_message failed: %s", err);
+}
 
 static void decide(script *sc, const char *lang, const char *text, struct brain_result *u,
 		   struct outcome *o)
 {
-	const struct script_conversation conv = {"c_test", lang, NULL, 1};
+	const struct script_conversation conv = {"c_test", lang, NULL, 1, NULL, NULL};
 	char err[1024];
 
 	snprintf(u->lang, sizeof(u->lang), "%s", lang ? lang : "en");
 	u->thresholds = (struct rule_thresholds){0.55, 0.35, 0.15};
 	u->margin = u->n > 1 ? u->top[0].confidence - u->top[1].confidence
 			     : (u->n ? u->top[0].confidence : 0);
-	if (script_on_message(sc, &conv, text, strlen(text), u, &o->r, &o->n, err, sizeof(err)))
+	if (script_on_message(sc, &conv, text, strlen(text), u, &o->r, &o->n, &o->action, err,
+			      sizeof(err)))
 		fail_msg("on_message failed: %s", err);
 	assert_int_equal(o->n, 1);
 	assert_true(o->r[0].has_confidence);
@@ -77,6 +95,7 @@ static void clear(struct outcome *o)
 	for (size_t i = 0; i < o->n; i++)
 		wire_reply_clear(&o->r[i]);
 	free(o->r);
+	script_action_clear(&o->action);
 }
 
 static void test_confident_answer(void **state)
@@ -151,17 +170,92 @@ static void test_low_confidence_falls_back_and_offers_a_person(void **state)
 	clear(&o);
 }
 
-static void test_flow_without_answer_offers_a_person(void **state)
+static void test_flow_intent_starts_its_flow(void **state)
 {
 	struct brain_result u = {0};
 	struct outcome o;
 	u.top[0] = cand("intent:track_order", "Track my order", NULL, "order_status", 0.95);
+	u.top[0].team = "orders";
 	u.n = 1;
-	decide(*state, "en", "where is my parcel", &u, &o);
-	assert_string_equal(o.r[0].source, "intent:track_order");
-	assert_non_null(strstr(o.r[0].text, "Track my order"));
-	assert_int_equal(o.r[0].n_choices, 1);
-	assert_string_equal(o.r[0].choices[0].id, "handoff");
+	decide_in(*state, "pt-PT", "onde está a minha encomenda", NULL, NULL, &u, &o);
+	assert_int_equal(o.n, 0);
+	assert_string_equal(o.action.start_flow, "order_status");
+	assert_string_equal(o.action.lang, "pt");
+	assert_string_equal(o.action.team, "orders");
+	clear(&o);
+
+	/* unsure: it asks first, and starts nothing */
+	u.top[0].confidence = 0.4;
+	decide_in(*state, "en", "parcel", NULL, NULL, &u, &o);
+	assert_null(o.action.start_flow);
+	assert_string_equal(o.r[0].source, "clarify");
+	clear(&o);
+}
+
+static void test_waiting_flow_takes_the_answer(void **state)
+{
+	struct brain_result u = {0};
+	struct outcome o;
+	/* even text the brain is sure about goes to the flow */
+	u.top[0] = cand("faq:returns", "Returns", "Send it back.", NULL, 0.97);
+	u.n = 1;
+	decide_in(*state, "en", "jane@example.com", "password_reset", NULL, &u, &o);
+	assert_int_equal(o.n, 0);
+	assert_true(o.action.to_flow);
+	assert_false(o.action.cancel_flow);
+	clear(&o);
+}
+
+static void test_waiting_flow_can_be_left(void **state)
+{
+	static const char *const exits[] = {"cancel", "Never mind!", "stop please", "esquece",
+					    "anuluj", NULL};
+	struct brain_result u = {0};
+	struct outcome o;
+
+	for (const char *const *e = exits; *e; e++) {
+		decide_in(*state, "en", *e, "order_status", NULL, &u, &o);
+		assert_true(o.action.cancel_flow);
+		assert_int_equal(o.n, 1);
+		assert_string_equal(o.r[0].source, "flow:order_status");
+		clear(&o);
+	}
+	/* the cancel button */
+	decide_in(*state, "en", "x", "order_status", "cancel", &u, &o);
+	assert_true(o.action.cancel_flow);
+	clear(&o);
+	/* a sentence that merely contains "stop" is an answer */
+	decide_in(*state, "en", "the parcel did not stop at my house at all", "order_status", NULL,
+		  &u, &o);
+	assert_false(o.action.cancel_flow);
+	assert_true(o.action.to_flow);
+	clear(&o);
+}
+
+static void test_asking_for_a_person_hands_off(void **state)
+{
+	struct brain_result u = {0};
+	struct outcome o;
+
+	u.top[0] = cand("intent:human_agent", "Talk to a person", "Connecting you.", NULL, 0.95);
+	u.top[0].team = "support";
+	u.n = 1;
+	/* during a flow */
+	decide_in(*state, "en", "talk to a person", "password_reset", NULL, &u, &o);
+	assert_true(o.action.handoff);
+	assert_false(o.action.to_flow);
+	assert_non_null(strstr(o.action.handoff_reason, "password_reset"));
+	clear(&o);
+	/* outside one: the intent's team and its reply text */
+	decide_in(*state, "en", "talk to a person", NULL, NULL, &u, &o);
+	assert_true(o.action.handoff);
+	assert_string_equal(o.action.handoff_team, "support");
+	assert_string_equal(o.action.handoff_text, "Connecting you.");
+	clear(&o);
+	/* the button offered with a fallback */
+	memset(&u, 0, sizeof(u));
+	decide_in(*state, "en", "Talk to a person", NULL, "handoff", &u, &o);
+	assert_true(o.action.handoff);
 	clear(&o);
 }
 
@@ -194,7 +288,10 @@ int main(void)
 		cmocka_unit_test(test_two_close_candidates_ask),
 		cmocka_unit_test(test_one_likely_candidate_asks_to_confirm),
 		cmocka_unit_test(test_low_confidence_falls_back_and_offers_a_person),
-		cmocka_unit_test(test_flow_without_answer_offers_a_person),
+		cmocka_unit_test(test_flow_intent_starts_its_flow),
+		cmocka_unit_test(test_waiting_flow_takes_the_answer),
+		cmocka_unit_test(test_waiting_flow_can_be_left),
+		cmocka_unit_test(test_asking_for_a_person_hands_off),
 		cmocka_unit_test(test_languages_and_greetings),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

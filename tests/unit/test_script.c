@@ -31,6 +31,7 @@ struct harness {
 	char err[1024];
 	struct wire_reply *replies;
 	size_t n;
+	struct script_action action;
 };
 
 static int setup(void **state)
@@ -55,6 +56,7 @@ static void free_replies(struct harness *h)
 	free(h->replies);
 	h->replies = NULL;
 	h->n = 0;
+	script_action_clear(&h->action);
 }
 
 static int teardown(void **state)
@@ -132,8 +134,8 @@ static int call(struct harness *h, script *sc, const char *text)
 
 	free_replies(h);
 	strcpy(h->err, "(unset)");
-	return script_on_message(sc, &conv, text, strlen(text), NULL, &h->replies, &h->n, h->err,
-				 sizeof(h->err));
+	return script_on_message(sc, &conv, text, strlen(text), NULL, &h->replies, &h->n,
+				 &h->action, h->err, sizeof(h->err));
 }
 
 /* Calls and expects one plain reply with this text. */
@@ -194,8 +196,8 @@ static void test_conversation_snapshot(void **state)
 	expect_text(h, sc, "abc", "c_0123456789abcdef01234567|en|Ana|integer:3|3");
 	/* absent lang and name are nil; text with a NUL keeps its length */
 	free_replies(h);
-	assert_int_equal(script_on_message(sc, &bare, "a\0b", 3, NULL, &h->replies, &h->n, h->err,
-					   sizeof(h->err)),
+	assert_int_equal(script_on_message(sc, &bare, "a\0b", 3, NULL, &h->replies, &h->n,
+					   &h->action, h->err, sizeof(h->err)),
 			 0);
 	assert_int_equal(h->n, 1);
 	assert_string_equal(h->replies[0].text, "c_x|nil|nil|integer:1|3");
@@ -283,7 +285,8 @@ static void test_nil_reply(void **state)
 		const struct script_conversation conv = {.id = "c_x", .turn = 1};
 		struct wire_reply *r = (struct wire_reply *)h;
 		size_t n = 99;
-		assert_int_equal(script_on_message(sc, &conv, "hi", 2, NULL, &r, &n, h->err, sizeof(h->err)), 0);
+		assert_int_equal(script_on_message(sc, &conv, "hi", 2, NULL, &r, &n, &h->action, h->err,
+						   sizeof(h->err)), 0);
 		assert_null(r);
 		assert_int_equal(n, 0);
 	}

@@ -835,11 +835,156 @@ static void test_durable_across_reopen(void **state)
 
 	/* and the migration did not run twice */
 	reopen(h);
-	assert_int_equal(sql_int(h->path, "PRAGMA user_version", 0), 1);
+	assert_int_equal(sql_int(h->path, "PRAGMA user_version", 0), 2);
 	j = run(h, resume_job(a.hash, 2003, 5));
 	assert_int_equal(j->n_events, 1);
 	expect_event(&j->events[0], 6, "message", "after reopen");
 	store_job_free(j);
+}
+
+/* A flow step: the customer's message and the bot's replies with the run's
+ * new log, slots and a handoff, all in one transaction; then a body-less
+ * step (the bot after a backend reply); the run comes back with resume,
+ * and FLOWS_DUE finds runs past their deadline or with a call cut off. */
+static void test_flow_steps(void **state)
+{
+	struct harness *h = *state;
+	struct conv a, b;
+	struct store_job *j;
+
+	create(h, &a, 1000);
+	create(h, &b, 1000);
+
+	j = append_job(a.id, "m1", "I forgot my password", 1100, NO_LIMIT);
+	add_replies(j, 1, "m1");
+	j->flow_op = STORE_FLOW_SAVE;
+	j->flow_name = xstrdup("password_reset");
+	j->flow_log = xstrdup("{\"v\":1}");
+	j->flow_waiting = "answer";
+	j->flow_deadline_ms = 5000;
+	j->slots = xstrdup("{}");
+	j = run(h, j);
+	assert_int_equal(j->status, STORE_OK);
+	assert_int_equal(j->seq, 1);
+	assert_int_equal(j->extra[0].seq, 2);
+	store_job_free(j);
+	assert_int_equal(sql_int(h->path, "SELECT count(*) FROM flow_runs WHERE conversation_id = ?", a.id), 1);
+
+	/* the answer: the call is now in flight */
+	j = append_job(a.id, "m2", "ana@example.com", 1200, NO_LIMIT);
+	j->flow_op = STORE_FLOW_SAVE;
+	j->flow_name = xstrdup("password_reset");
+	j->flow_log = xstrdup("{\"v\":2}");
+	j->flow_waiting = "http";
+	j->slots = xstrdup("{\"email\":\"ana@example.com\"}");
+	j = run(h, j);
+	assert_int_equal(j->status, STORE_OK);
+	assert_int_equal(j->seq, 3);
+	store_job_free(j);
+
+	/* resume hands the run back */
+	j = run(h, resume_job(a.hash, 1300, -1));
+	assert_int_equal(j->status, STORE_OK);
+	assert_string_equal(j->run_log, "{\"v\":2}");
+	assert_true(j->run_waiting_http);
+	store_job_free(j);
+
+	/* a call that started before this process did is due at once; a run
+	 * waiting for an answer only after its deadline */
+	j = store_job_new(STORE_FLOWS_DUE);
+	j->now_ms = 1400;
+	j->started_ms = 1250;
+	j = run(h, j);
+	assert_int_equal(j->status, STORE_OK);
+	assert_int_equal(j->n_due, 1);
+	assert_int_equal(j->due[0].conv, a.id);
+	assert_string_equal(j->due[0].public_id, a.public_id);
+	assert_string_equal(j->due[0].flow_log, "{\"v\":2}");
+	assert_true(j->due[0].waiting_http);
+	assert_string_equal(j->due[0].lang, "en");
+	store_job_free(j);
+	j = store_job_new(STORE_FLOWS_DUE);
+	j->now_ms = 1400;
+	j->started_ms = 1000;
+	j = run(h, j);
+	assert_int_equal(j->n_due, 0);
+	store_job_free(j);
+
+	/* the backend's reply: bot frames only, the run ends, a handoff */
+	j = store_job_new(STORE_APPEND);
+	j->conv = a.id;
+	j->now_ms = 1500;
+	j->max_events = NO_LIMIT;
+	add_replies(j, 2, "m2");
+	j->flow_op = STORE_FLOW_END;
+	j->handoff_team = xstrdup("accounts");
+	j->handoff_reason = xstrdup("password reset request failed: HTTP 500");
+	j->handoff_source = "flow";
+	j = run(h, j);
+	assert_int_equal(j->status, STORE_OK);
+	assert_int_equal(j->extra[0].seq, 4);
+	assert_int_equal(j->extra[1].seq, 5);
+	store_job_free(j);
+	assert_int_equal(sql_int(h->path, "SELECT count(*) FROM flow_runs WHERE conversation_id = ?", a.id), 0);
+	assert_int_equal(sql_int(h->path, "SELECT count(*) FROM handoffs WHERE conversation_id = ?"
+					  " AND team = 'accounts' AND reason LIKE '%500%' AND source = 'flow'",
+				 a.id),
+			 1);
+	assert_int_equal(sql_int(h->path, "SELECT last_seq FROM conversations WHERE id = ?", a.id), 5);
+	/* body-less frames are not turns; slots stay after the run */
+	assert_int_equal(sql_int(h->path, "SELECT turns FROM conversations WHERE id = ?", a.id), 2);
+	assert_int_equal(sql_int(h->path, "SELECT instr(slots, 'ana@example.com') > 0 FROM conversations"
+					  " WHERE id = ?", a.id),
+			 1);
+	j = run(h, resume_job(a.hash, 1600, 3));
+	assert_null(j->run_log);
+	assert_int_equal(j->n_events, 2);
+	expect_event(&j->events[0], 4, "reply", "reply 1 to m2");
+	store_job_free(j);
+
+	/* b waits for an answer until 2000 */
+	j = append_job(b.id, "n1", "where is my order", 1100, NO_LIMIT);
+	j->flow_op = STORE_FLOW_SAVE;
+	j->flow_name = xstrdup("order_status");
+	j->flow_log = xstrdup("{}");
+	j->flow_waiting = "answer";
+	j->flow_deadline_ms = 2000;
+	store_job_free(run(h, j));
+	j = store_job_new(STORE_FLOWS_DUE);
+	j->now_ms = 1999;
+	j = run(h, j);
+	assert_int_equal(j->n_due, 0);
+	store_job_free(j);
+	j = store_job_new(STORE_FLOWS_DUE);
+	j->now_ms = 2000;
+	j = run(h, j);
+	assert_int_equal(j->n_due, 1);
+	assert_int_equal(j->due[0].conv, b.id);
+	assert_false(j->due[0].waiting_http);
+	assert_int_equal(j->due[0].deadline_ms, 2000);
+	store_job_free(j);
+}
+
+/* A body-less step on a full conversation stores nothing. */
+static void test_flow_step_on_full_conversation(void **state)
+{
+	struct harness *h = *state;
+	struct conv a;
+	struct store_job *j;
+
+	create(h, &a, 1000);
+	assert_int_equal(append(h, a.id, "m1", "hi", 1001, 2, NULL), STORE_OK);
+	assert_int_equal(append(h, a.id, "m2", "hi", 1002, 2, NULL), STORE_OK);
+	j = store_job_new(STORE_APPEND);
+	j->conv = a.id;
+	j->now_ms = 1003;
+	j->max_events = 2;
+	add_replies(j, 1, "m2");
+	j->handoff_team = xstrdup("x");
+	j = run(h, j);
+	assert_int_equal(j->status, STORE_FULL);
+	store_job_free(j);
+	assert_int_equal(sql_int(h->path, "SELECT count(*) FROM handoffs WHERE conversation_id = ?", a.id), 0);
 }
 
 static int callbacks_run;
@@ -1036,7 +1181,7 @@ static void test_schema_version(void **state)
 	assert_int_equal(sqlite3_open_v2(h->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(s, 0), 1);
+	assert_int_equal(sqlite3_column_int(s, 0), 2);
 	sqlite3_finalize(s);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
@@ -1044,11 +1189,11 @@ static void test_schema_version(void **state)
 	sqlite3_finalize(s);
 	assert_int_equal(sqlite3_prepare_v2(db,
 					    "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-					    " AND name IN ('conversations', 'events')",
+					    " AND name IN ('conversations', 'events', 'flow_runs', 'handoffs')",
 					    -1, &s, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(s, 0), 2);
+	assert_int_equal(sqlite3_column_int(s, 0), 4);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 }
@@ -1117,6 +1262,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicate_in_one_batch, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_full, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_resume, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_flow_steps, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_flow_step_on_full_conversation, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_resume_updates_details, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_recent_is_bounded, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_resume_unknown, setup_open, teardown),

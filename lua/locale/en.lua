@@ -1,0 +1,30 @@
+-- en.lua: English texts of the flows (t("key", ...) in lua/flows/).
+-- Values are Lua string.format patterns: %s takes the next argument.
+-- flow.handoff is said by supportd itself: {team} is replaced by the team.
+return {
+  ["flow.invalid"] = "Sorry, I didn't get that. Could you try again?",
+  ["flow.timeout"] = "I haven't heard back from you, so I've closed this request. Just ask again whenever you're ready.",
+  ["flow.error"] = "Sorry, something went wrong on our side.",
+  ["flow.handoff"] = "I'm passing you to a colleague from our {team} team. They'll see this whole conversation, so you won't need to repeat anything.",
+  ["flow.busy"] = "One moment, I'm still working on your previous request.",
+
+  ["reset.ask_email"] = "Sure, I can help you reset your password. What is the e-mail address on your account?",
+  ["reset.bad_email"] = "That doesn't look like an e-mail address. Please type it like name@example.com.",
+  ["reset.done"] = "Thanks. If there is an account for %s, we've just sent it a link to reset the password. Please check your inbox (and the spam folder) in the next few minutes.",
+  ["reset.failed"] = "Sorry, I couldn't start the password reset just now.",
+
+  ["order.ask_number"] = "I can check that for you. What is your order number? You'll find it in your confirmation e-mail.",
+  ["order.bad_number"] = "That doesn't look like an order number. It has 5 to 10 digits, for example 100234.",
+  ["order.shipped"] = "Good news: order %s has shipped with %s. You can follow it here: %s",
+  ["order.shipped_no_link"] = "Good news: order %s has shipped. You'll get the tracking link by e-mail.",
+  ["order.our_courier"] = "our courier",
+  ["order.processing"] = "Order %s is being prepared and hasn't shipped yet. We'll e-mail you as soon as it does.",
+  ["order.delivered"] = "Order %s was delivered on %s.",
+  ["order.delivered_no_date"] = "Order %s has been delivered.",
+  ["order.cancelled"] = "Order %s was cancelled. If you didn't ask for that, a colleague can look into it.",
+  ["order.other"] = "Order %s has the status \"%s\".",
+  ["order.not_found"] = "I couldn't find an order with the number %s. Could you check it and type it again?",
+  ["order.not_found_again"] = "I still can't find that order. Would you like to talk to a person?",
+  ["order.talk_to_person"] = "Talk to a person",
+  ["order.failed"] = "Sorry, I can't look up orders right now.",
+}

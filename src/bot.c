@@ -1,0 +1,368 @@
+/* bot.c: the bot's next step in a conversation. See bot.h. */
+#include "bot.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+/* The job's copy of the run it stores, for bot_stored(). */
+struct stored_run {
+	struct flowlog *log;  /* owned, NULL when the job ends the run */
+	int http;
+	int op;               /* enum store_flow_op */
+	struct flow_call call; /* to send once stored */
+};
+
+static void stored_run_free(void *p)
+{
+	struct stored_run *s = p;
+	if (!s)
+		return;
+	conversation_set_flow(&s->log, NULL);
+	free(s->call.url);
+	free(s->call.body);
+	free(s);
+}
+
+void bot_step_clear(struct bot_step *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		wire_reply_clear(&s->replies[i]);
+	free(s->replies);
+	conversation_set_flow(&s->log, NULL);
+	free(s->slots);
+	free(s->handoff_team);
+	free(s->handoff_reason);
+	free(s->call.url);
+	free(s->call.body);
+	memset(s, 0, sizeof(*s));
+}
+
+int bot_step_empty(const struct bot_step *s)
+{
+	return s->n == 0 && s->flow_op == STORE_FLOW_KEEP && !s->slots && !s->handoff_team;
+}
+
+static struct wire_reply *add_reply(struct bot_step *s)
+{
+	s->replies = xrealloc(s->replies, (s->n + 1) * sizeof(*s->replies));
+	memset(&s->replies[s->n], 0, sizeof(*s->replies));
+	return &s->replies[s->n++];
+}
+
+static void take_replies(struct bot_step *s, struct wire_reply *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		*add_reply(s) = v[i];
+}
+
+/* The language the daemon's own texts use for conv. */
+static const char *lang_of(const struct conversation *conv)
+{
+	static const char *const known[] = {"en", "pt", "pl"};
+	if (conv->flow)
+		return conv->flow->lang;
+	for (size_t i = 0; conv->lang && i < 3; i++)
+		if (!strncmp(conv->lang, known[i], 2))
+			return known[i];
+	return "en";
+}
+
+/* A copy of text with the first "{team}" replaced by team. */
+static char *with_team(const char *text, const char *team)
+{
+	const char *at = strstr(text, "{team}");
+	size_t tl = strlen(team), n = strlen(text);
+	char *out;
+
+	if (!at)
+		return xstrdup(text);
+	out = xmalloc(n - 6 + tl + 1);
+	memcpy(out, text, (size_t)(at - text));
+	memcpy(out + (at - text), team, tl);
+	strcpy(out + (at - text) + tl, at + 6);
+	return out;
+}
+
+static void say(struct bot_step *s, const char *text, const char *source)
+{
+	struct wire_reply *r = add_reply(s);
+	r->text = xstrdup(text);
+	r->source = xstrdup(source);
+}
+
+/* Hands the conversation to team: the notice (text, or the catalog's)
+ * and the record. */
+static void handoff(pipeline *p, struct conversation *conv, struct bot_step *s, const char *team,
+		    const char *reason, const char *source, const char *text)
+{
+	const char *lang = lang_of(conv);
+	struct wire_reply *r;
+
+	team = team && team[0] ? team : "general";
+	atomic_fetch_add(&pipeline_metrics(p)->handoffs_total, 1);
+	char q[160];
+	log_info(pipeline_logger(p), "handoff", "conv=%s team=%s source=%s", conv->public_id,
+		 log_quote(team, q, sizeof(q)), source);
+	r = add_reply(s);
+	r->text = text ? xstrdup(text)
+		       : with_team(flowhost_text(pipeline_flows(p), lang, "flow.handoff"), team);
+	r->source = xstrdup("handoff");
+	r->handoff_team = xstrdup(team);
+	free(s->handoff_team);
+	free(s->handoff_reason);
+	s->handoff_team = xstrdup(team);
+	s->handoff_reason = xstrdup(reason ? reason : "");
+	s->handoff_source = source;
+}
+
+/* Ends the conversation's flow run, in memory now and in the store with
+ * the step. */
+static void end_flow(pipeline *p, struct conversation *conv, struct bot_step *s)
+{
+	if (!conv->flow)
+		return;
+	flow_drop(pipeline_flows(p), conv->public_id);
+	conversation_set_flow(&conv->flow, NULL);
+	conv->flow_http = 0;
+	s->flow_op = STORE_FLOW_END;
+}
+
+/* Turns a flow step's outcome into the bot's step, and moves the
+ * conversation's run along. Takes what o holds. */
+static void apply_outcome(pipeline *p, const struct config *cfg, struct conversation *conv,
+			  struct flow_outcome *o, int64_t now, struct bot_step *s)
+{
+	flowhost *fh = pipeline_flows(p);
+	const char *lang = lang_of(conv);
+
+	take_replies(s, o->replies, o->n);
+	free(o->replies);
+	o->replies = NULL;
+	o->n = 0;
+	if (o->slots) {
+		free(s->slots);
+		s->slots = o->slots;
+		o->slots = NULL;
+	}
+	switch (o->status) {
+	case FLOW_WAIT_ANSWER:
+	case FLOW_WAIT_HTTP:
+		s->flow_op = STORE_FLOW_SAVE;
+		conversation_set_flow(&s->log, NULL);
+		s->log = xcalloc(1, sizeof(*s->log));
+		flowlog_copy(s->log, conv->flow);
+		s->waiting_http = o->status == FLOW_WAIT_HTTP;
+		s->deadline_ms = now + cfg->flows.answer_timeout_ms;
+		conv->flow_http = s->waiting_http;
+		conv->flow_deadline_ms = s->deadline_ms;
+		if (s->waiting_http) {
+			s->call = o->call;
+			memset(&o->call, 0, sizeof(o->call));
+		}
+		break;
+	case FLOW_DONE:
+		end_flow(p, conv, s);
+		break;
+	case FLOW_HANDOFF:
+		handoff(p, conv, s, o->team, o->reason, "flow", NULL);
+		end_flow(p, conv, s);
+		break;
+	case FLOW_FAILED: {
+		char reason[300];
+		atomic_fetch_add(&pipeline_metrics(p)->flows_failed_total, 1);
+		say(s, flowhost_text(fh, lang, "flow.error"), "error");
+		snprintf(reason, sizeof(reason), "flow %s failed: %s",
+			 conv->flow ? conv->flow->flow : "?", o->reason ? o->reason : "?");
+		handoff(p, conv, s, o->team, reason, "flow", NULL);
+		end_flow(p, conv, s);
+		break;
+	}
+	}
+	flow_outcome_clear(o);
+}
+
+static void start_flow(pipeline *p, const struct config *cfg, struct conversation *conv,
+		       const struct script_action *a, int64_t now, struct bot_step *s)
+{
+	struct flow_conv fc = {conv->public_id, conv->name};
+	struct flow_outcome o;
+
+	end_flow(p, conv, s); /* a new flow replaces the one before */
+	conv->flow = xcalloc(1, sizeof(*conv->flow));
+	flowlog_init(conv->flow, a->start_flow, a->lang ? a->lang : lang_of(conv), a->team);
+	flow_start(pipeline_flows(p), &fc, conv->flow, &o);
+	apply_outcome(p, cfg, conv, &o, now, s);
+}
+
+void bot_on_message(pipeline *p, const struct config *cfg, struct conversation *conv,
+		    const char *text, size_t len, const char *choice, int64_t now,
+		    struct bot_step *s)
+{
+	struct pipeline_input pin = {conv->public_id, conv->lang, conv->name, conv->turn + 1,
+				     text, len, choice, conv->flow ? conv->flow->flow : NULL};
+	struct pipeline_decision dec;
+	struct script_action *a = &dec.action;
+	struct flow_conv fc = {conv->public_id, conv->name};
+
+	memset(s, 0, sizeof(*s));
+	pipeline_run(p, &pin, &dec);
+	take_replies(s, dec.replies, dec.n);
+	free(dec.replies);
+	dec.replies = NULL;
+	dec.n = 0;
+
+	if (a->handoff) {
+		const char *team = a->handoff_team;
+		if (!team && dec.understood.n)
+			team = dec.understood.top[0].team;
+		end_flow(p, conv, s);
+		handoff(p, conv, s, team, a->handoff_reason ? a->handoff_reason
+							    : "the customer asked for a person",
+			"pipeline", a->handoff_text);
+	} else if (a->cancel_flow) {
+		end_flow(p, conv, s);
+	} else if (a->start_flow) {
+		if (flowhost_has(pipeline_flows(p), a->start_flow)) {
+			atomic_fetch_add(&pipeline_metrics(p)->flows_started_total, 1);
+			start_flow(p, cfg, conv, a, now, s);
+		} else {
+			say(s, flowhost_text(pipeline_flows(p), lang_of(conv), "flow.error"), "error");
+			log_error(pipeline_logger(p), "flow_error", "conv=%s flow=%s reason=\"no such flow\"",
+				  conv->public_id, a->start_flow);
+		}
+	} else if (a->to_flow && conv->flow) {
+		if (conv->flow_http && conv->call_in_flight) {
+			say(s, flowhost_text(pipeline_flows(p), lang_of(conv), "flow.busy"),
+			    "flow:busy");
+		} else if (conv->flow_http) {
+			/* the call was cut off by a restart: settle it first */
+			struct flow_outcome o;
+			flow_recover(pipeline_flows(p), &fc, conv->flow, &o);
+			apply_outcome(p, cfg, conv, &o, now, s);
+		} else {
+			struct flow_outcome o;
+			char *t = xstrndup(text, len);
+			flow_answer(pipeline_flows(p), &fc, conv->flow, t, choice, &o);
+			free(t);
+			apply_outcome(p, cfg, conv, &o, now, s);
+		}
+	}
+	pipeline_decision_clear(&dec);
+}
+
+void bot_on_reply(pipeline *p, const struct config *cfg, struct conversation *conv,
+		  const struct backend_result *r, int64_t now, struct bot_step *s)
+{
+	struct flow_conv fc = {conv->public_id, conv->name};
+	struct flow_outcome o;
+
+	memset(s, 0, sizeof(*s));
+	if (!conv->flow || !conv->flow_http || !flowlog_pending(conv->flow))
+		return; /* the flow ended meanwhile (cancel, handoff) */
+	flow_reply(pipeline_flows(p), &fc, conv->flow, r, &o);
+	apply_outcome(p, cfg, conv, &o, now, s);
+}
+
+void bot_on_due(pipeline *p, const struct config *cfg, struct conversation *conv, int64_t now,
+		struct bot_step *s)
+{
+	struct flow_conv fc = {conv->public_id, conv->name};
+	struct flow_outcome o;
+
+	memset(s, 0, sizeof(*s));
+	if (!conv->flow)
+		return;
+	if (conv->flow_http) {
+		if (conv->call_in_flight)
+			return;
+		flow_recover(pipeline_flows(p), &fc, conv->flow, &o);
+		apply_outcome(p, cfg, conv, &o, now, s);
+		return;
+	}
+	if (conv->flow_deadline_ms > now)
+		return;
+	log_info(pipeline_logger(p), "flow_timeout", "conv=%s flow=%s", conv->public_id,
+		 conv->flow->flow);
+	say(s, flowhost_text(pipeline_flows(p), lang_of(conv), "flow.timeout"), "flow:timeout");
+	end_flow(p, conv, s);
+}
+
+void bot_to_job(struct bot_step *s, struct store_job *job, const char *in_reply_to,
+		int64_t now)
+{
+	struct stored_run *sr = xcalloc(1, sizeof(*sr));
+
+	if (s->n) {
+		job->extra = xcalloc(s->n, sizeof(*job->extra));
+		for (size_t i = 0; i < s->n; i++) {
+			job->extra[i].kind = "reply";
+			job->extra[i].body = wire_reply_body(&s->replies[i], in_reply_to, now);
+			job->extra[i].body_len = strlen(job->extra[i].body);
+			wire_reply_clear(&s->replies[i]);
+		}
+		job->n_extra = s->n;
+	}
+	free(s->replies);
+	s->replies = NULL;
+	s->n = 0;
+	job->flow_op = s->flow_op;
+	sr->op = (int)s->flow_op;
+	if (s->flow_op == STORE_FLOW_SAVE) {
+		job->flow_name = xstrdup(s->log->flow);
+		job->flow_log = flowlog_encode(s->log);
+		job->flow_waiting = s->waiting_http ? "http" : "answer";
+		job->flow_deadline_ms = s->deadline_ms;
+		sr->log = s->log;
+		sr->http = s->waiting_http;
+		s->log = NULL;
+	}
+	job->slots = s->slots;
+	s->slots = NULL;
+	job->handoff_team = s->handoff_team;
+	job->handoff_reason = s->handoff_reason;
+	job->handoff_source = s->handoff_source;
+	s->handoff_team = s->handoff_reason = NULL;
+	sr->call = s->call;
+	memset(&s->call, 0, sizeof(s->call));
+	job->user = sr;
+	job->user_free = stored_run_free;
+}
+
+void bot_stored(pipeline *p, struct conversation *conv, struct store_job *job,
+		struct flow_call *call)
+{
+	struct stored_run *sr = job->user;
+
+	memset(call, 0, sizeof(*call));
+	if (!sr)
+		return;
+	if (job->status == STORE_OK) {
+		if (sr->op == STORE_FLOW_SAVE) {
+			conversation_set_flow(&conv->flow_stored, sr->log);
+			conv->flow_stored_http = sr->http;
+			sr->log = NULL;
+		} else if (sr->op == STORE_FLOW_END) {
+			conversation_set_flow(&conv->flow_stored, NULL);
+		}
+		/* send the call unless the flow ended or moved on meanwhile */
+		if (sr->call.method[0] && conv->flow && conv->flow_http && !conv->call_in_flight &&
+		    flowlog_pending(conv->flow)) {
+			*call = sr->call;
+			memset(&sr->call, 0, sizeof(sr->call));
+		}
+		return;
+	}
+	if (sr->op == STORE_FLOW_KEEP)
+		return;
+	/* the store did not keep the step: go back to what it has */
+	flow_drop(pipeline_flows(p), conv->public_id);
+	conversation_set_flow(&conv->flow, NULL);
+	if (conv->flow_stored) {
+		conv->flow = xcalloc(1, sizeof(*conv->flow));
+		flowlog_copy(conv->flow, conv->flow_stored);
+	}
+	conv->flow_http = conv->flow_stored_http;
+}
