@@ -199,11 +199,12 @@ static void on_report(lws_sorted_usec_list_t *sul)
 {
 	struct request *r = lws_container_of(sul, struct request, report);
 	backend *b = r->b;
-	char q[BACKEND_URL_MAX + 16], eq[300];
+	char q[BACKEND_URL_MAX + 16], eq[300], masked[BACKEND_URL_MAX];
 
 	unlink_req(b, r);
 	log_info(b->lg, "backend_call", "method=%s url=%s status=%d ms=%lld error=%s", r->method,
-		 log_quote(r->url, q, sizeof(q)), r->res.status,
+		 log_quote(log_mask_emails(r->url, masked, sizeof(masked)), q, sizeof(q)),
+		 r->res.status,
 		 (long long)(lws_now_usecs() / 1000 - r->started_ms),
 		 log_quote(r->res.error ? r->res.error : "-", eq, sizeof(eq)));
 	atomic_fetch_add(&b->m->backend_calls_total, 1);

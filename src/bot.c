@@ -86,6 +86,13 @@ static char *with_team(const char *text, const char *team)
 	return out;
 }
 
+/* "flow:<name>", the source of what supportd says about conv's flow. */
+static const char *flow_source(const struct conversation *conv, char *buf, size_t len)
+{
+	snprintf(buf, len, "flow:%s", conv->flow ? conv->flow->flow : "?");
+	return buf;
+}
+
 static void say(struct bot_step *s, const char *text, const char *source)
 {
 	struct wire_reply *r = add_reply(s);
@@ -206,6 +213,7 @@ void bot_on_message(pipeline *p, const struct config *cfg, struct conversation *
 	struct pipeline_decision dec;
 	struct script_action *a = &dec.action;
 	struct flow_conv fc = {conv->public_id, conv->name};
+	char source[80];
 
 	memset(s, 0, sizeof(*s));
 	pipeline_run(p, &pin, &dec);
@@ -236,7 +244,7 @@ void bot_on_message(pipeline *p, const struct config *cfg, struct conversation *
 	} else if (a->to_flow && conv->flow) {
 		if (conv->flow_http && conv->call_in_flight) {
 			say(s, flowhost_text(pipeline_flows(p), lang_of(conv), "flow.busy"),
-			    "flow:busy");
+			    flow_source(conv, source, sizeof(source)));
 		} else if (conv->flow_http) {
 			/* the call was cut off by a restart: settle it first */
 			struct flow_outcome o;
@@ -286,7 +294,9 @@ void bot_on_due(pipeline *p, const struct config *cfg, struct conversation *conv
 		return;
 	log_info(pipeline_logger(p), "flow_timeout", "conv=%s flow=%s", conv->public_id,
 		 conv->flow->flow);
-	say(s, flowhost_text(pipeline_flows(p), lang_of(conv), "flow.timeout"), "flow:timeout");
+	char source[80];
+	say(s, flowhost_text(pipeline_flows(p), lang_of(conv), "flow.timeout"),
+	    flow_source(conv, source, sizeof(source)));
 	end_flow(p, conv, s);
 }
 

@@ -260,8 +260,7 @@ static int l_http(lua_State *L)
 	free(r->call.url);
 	free(r->call.body);
 	r->call.url = xstrdup(url);
-	r->call.body = body ? xstrdup(body) : NULL;
-	free(body);
+	r->call.body = body; /* jansson allocates with malloc */
 	r->want = W_HTTP;
 	return lua_yield(L, 0);
 }

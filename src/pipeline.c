@@ -120,8 +120,9 @@ void pipeline_run(pipeline *p, const struct pipeline_input *in, struct pipeline_
 		return;
 
 	atomic_fetch_add(&p->m->script_errors_total, 1);
+	char masked[1024];
 	log_error(p->lg, "script_error", "conv=%s reason=%s", in->conversation,
-		  log_quote(err, q, sizeof(q)));
+		  log_quote(log_mask_emails(err, masked, sizeof(masked)), q, sizeof(q)));
 	out->failed = 1;
 	out->replies = calloc(1, sizeof(*out->replies));
 	if (!out->replies)

@@ -164,7 +164,9 @@ static int sandbox_print(lua_State *L)
 		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s", i > 1 ? "\t" : "", s);
 		lua_pop(L, 1);
 	}
-	log_debug(sc->lg, "script_print", "script=%s text=%s", sc->path, log_quote(buf, q, sizeof(q)));
+	char masked[512];
+	log_debug(sc->lg, "script_print", "script=%s text=%s", sc->path,
+		  log_quote(log_mask_emails(buf, masked, sizeof(masked)), q, sizeof(q)));
 	return 0;
 }
 

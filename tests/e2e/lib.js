@@ -601,27 +601,37 @@ function sqlQuote(s) {
 
 // ------------------------------------------------------------------ content
 
-/** Make a content root whose lua/pipeline.lua is `source`. */
-// A content root with the given pipeline.lua and, unless told otherwise,
-// copies of the repository's faq/ and rules/ (the daemon refuses to start
-// without content). opts.faq / opts.rules: { 'en/x.md': 'text', ... } to
-// write instead of the copies.
+// A content root for a test: a copy of the repository's lua/ directory
+// (pipeline.lua, flows/, locale/) and, unless told otherwise, of its faq/ and
+// rules/ (the daemon refuses to start without content).
+//   source           if given (not null/undefined), written over lua/pipeline.lua
+//   opts.lua         { 'flows/x.lua': 'text', ... } extra files under lua/
+//   opts.faq         { 'en/x.md': 'text', ... } written instead of the faq/ copy
+//   opts.rules       { 'en/x.yaml': 'text', ... } written instead of the rules/ copy
+//   opts.extraRules  { 'en/x.yaml': 'text', ... } written under rules/ after
+//                    the copy (or opts.rules), to add intents to the shipped ones
 function makeContent(source, opts = {}) {
   const dir = makeTempDir('supportd-e2e-content-');
-  fs.mkdirSync(path.join(dir, 'lua'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'lua', 'pipeline.lua'),
-    source ?? fs.readFileSync(path.join(REPO_ROOT, 'lua', 'pipeline.lua')));
+  const write = (sub, files) => {
+    for (const [name, text] of Object.entries(files)) {
+      const file = path.join(dir, sub, name);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, text);
+    }
+  };
+  fs.cpSync(path.join(REPO_ROOT, 'lua'), path.join(dir, 'lua'), { recursive: true });
+  if (source !== undefined && source !== null) {
+    fs.writeFileSync(path.join(dir, 'lua', 'pipeline.lua'), source);
+  }
+  if (opts.lua) write('lua', opts.lua);
   for (const sub of ['faq', 'rules']) {
     if (opts[sub]) {
-      for (const [name, text] of Object.entries(opts[sub])) {
-        const file = path.join(dir, sub, name);
-        fs.mkdirSync(path.dirname(file), { recursive: true });
-        fs.writeFileSync(file, text);
-      }
+      write(sub, opts[sub]);
     } else {
       fs.cpSync(path.join(REPO_ROOT, sub), path.join(dir, sub), { recursive: true });
     }
   }
+  if (opts.extraRules) write('rules', opts.extraRules);
   return dir;
 }
 
