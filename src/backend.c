@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wire.h"
 #include "xalloc.h"
 
 struct request {
@@ -220,6 +221,8 @@ static void on_report(lws_sorted_usec_list_t *sul)
  * schedules the report. Idempotent. */
 static void finish(struct request *r, const char *error, int wsi_closing)
 {
+	char why[64];
+
 	if (r->finished)
 		return;
 	r->finished = 1;
@@ -229,6 +232,11 @@ static void finish(struct request *r, const char *error, int wsi_closing)
 		if (!wsi_closing)
 			lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 		r->wsi = NULL;
+	}
+	if (!error && r->rx && (!wire_utf8_valid(r->rx, r->rx_len) || memchr(r->rx, 0, r->rx_len))) {
+		/* flows see text, and their logs store it as JSON strings */
+		snprintf(why, sizeof(why), "the reply (HTTP %d) is not UTF-8 text", r->res.status);
+		error = why;
 	}
 	if (error) {
 		r->res.status = 0;

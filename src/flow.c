@@ -468,16 +468,20 @@ void flow_outcome_clear(struct flow_outcome *o)
 	memset(o, 0, sizeof(*o));
 }
 
-/* Builds a run's environment and its function on the main stack: leaves
- * env, fn. Runs inside script_pcall. Upvalue 1: fh; argument 1: run. */
+/* Builds a run: its environment, and a thread holding the flow's function,
+ * both anchored in the registry (r->env_ref, r->co_ref). Runs inside
+ * script_pcall: every allocation may fail. Arguments: fh, r, the
+ * conversation's id and name (C strings, the name may be NULL). */
 static int make_run(lua_State *L)
 {
 	flowhost *fh = lua_touserdata(L, 1);
 	struct run *r = lua_touserdata(L, 2);
+	const char *conv_id = lua_touserdata(L, 3);
+	const char *conv_name = lua_touserdata(L, 4);
 	char chunkname[FLOW_NAME_MAX + 64];
 	int env;
 
-	lua_settop(L, 4);
+	lua_settop(L, 0);
 	lua_createtable(L, 0, 4); /* env */
 	env = lua_gettop(L);
 	lua_newtable(L);
@@ -485,10 +489,12 @@ static int make_run(lua_State *L)
 	lua_pushstring(L, r->lang);
 	lua_setfield(L, -2, "lang");
 	lua_createtable(L, 0, 2);
-	lua_pushvalue(L, 3);
+	lua_pushstring(L, conv_id);
 	lua_setfield(L, -2, "id");
-	lua_pushvalue(L, 4);
-	lua_setfield(L, -2, "name");
+	if (conv_name) {
+		lua_pushstring(L, conv_name);
+		lua_setfield(L, -2, "name");
+	}
 	lua_setfield(L, -2, "conversation");
 	lua_createtable(L, 0, 2); /* its metatable */
 	lua_rawgeti(L, LUA_REGISTRYINDEX, fh->base_ref);
@@ -506,7 +512,12 @@ static int make_run(lua_State *L)
 	if (!lua_isfunction(L, -1))
 		return luaL_error(L, "%s must return the flow's function, not %s", r->def->path,
 				  luaL_typename(L, -1));
-	return 2; /* env, fn */
+	r->co = lua_newthread(L);         /* env fn co */
+	lua_insert(L, -2);                /* env co fn */
+	lua_xmove(L, r->co, 1);           /* env co */
+	r->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	r->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	return 0;
 }
 
 /* Makes a new run for conv and log. NULL with err set on failure. */
@@ -533,21 +544,15 @@ static struct run *new_run(flowhost *fh, const struct flow_conv *conv, const str
 	lua_pushcfunction(L, make_run);
 	lua_pushlightuserdata(L, fh);
 	lua_pushlightuserdata(L, r);
-	lua_pushstring(L, conv->id);
-	if (conv->name)
-		lua_pushstring(L, conv->name);
-	else
-		lua_pushnil(L);
-	if (script_pcall(fh->sc, 4, 2, err, errlen)) {
+	lua_pushlightuserdata(L, (void *)conv->id);
+	lua_pushlightuserdata(L, (void *)conv->name);
+	if (script_pcall(fh->sc, 4, 0, err, errlen)) {
+		err[strcspn(err, "\n")] = '\0';
+		luaL_unref(L, LUA_REGISTRYINDEX, r->co_ref); /* if only the env failed */
 		free(r->team);
 		free(r);
 		return NULL;
 	}
-	r->co = lua_newthread(L);         /* env fn co */
-	lua_insert(L, -2);                /* env co fn */
-	lua_xmove(L, r->co, 1);           /* env co */
-	r->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-	r->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	HASH_ADD_STR(fh->runs, id, r);
 	return r;
 }
@@ -577,6 +582,55 @@ static void push_response(lua_State *co, int status, const char *body, const cha
 		lua_pushfstring(co, "HTTP %d", status);
 		lua_setfield(co, -2, "error");
 	}
+}
+
+/* An input for a run: an answer (text, choice) or a backend outcome (e). */
+struct input {
+	const char *text, *choice;
+	const struct flowlog_entry *e;
+};
+
+/* Pushes an input's Lua values. Inside script_pcall: argument 1 is it. */
+static int make_input(lua_State *L)
+{
+	const struct input *in = lua_touserdata(L, 1);
+	if (in->e && in->e->kind == FLOWLOG_HTTP) {
+		push_response(L, in->e->status, in->e->body, in->e->error);
+		return 1;
+	}
+	lua_pushstring(L, in->e ? in->e->text : in->text);
+	if (in->e ? in->e->choice : in->choice)
+		lua_pushstring(L, in->e ? in->e->choice : in->choice);
+	else
+		lua_pushnil(L);
+	return 2;
+}
+
+/* Puts the input on the run's stack for its next resume; returns the
+ * number of values, or -1 when the VM has no memory left for them. */
+static int give_input(flowhost *fh, struct run *r, const struct input *in)
+{
+	int n = in->e && in->e->kind == FLOWLOG_HTTP ? 1 : 2;
+	char err[256];
+
+	lua_pushcfunction(fh->L, make_input);
+	lua_pushlightuserdata(fh->L, (void *)in);
+	if (script_pcall(fh->sc, 1, n, err, sizeof(err)))
+		return -1;
+	if (!lua_checkstack(r->co, n)) {
+		lua_pop(fh->L, n);
+		return -1;
+	}
+	lua_xmove(fh->L, r->co, n);
+	return n;
+}
+
+/* The traceback of a failed run. Inside script_pcall: the run's thread,
+ * then the message (a C string). */
+static int make_traceback(lua_State *L)
+{
+	luaL_traceback(L, lua_tothread(L, 1), lua_touserdata(L, 2), 0);
+	return 1;
 }
 
 /* Reads the run's slots as JSON. Runs inside script_pcall: arg 1 is env. */
@@ -640,6 +694,9 @@ static void fail(flowhost *fh, struct run *r, const char *team, const char *conv
 	log_error(fh->lg, "flow_error", "conv=%s flow=%s reason=%s", conv_id, flow,
 		  log_quote(masked, q, sizeof(q)));
 	out->status = FLOW_FAILED;
+	for (size_t i = 0; i < out->n; i++)
+		wire_reply_clear(&out->replies[i]);
+	out->n = 0;
 	free(out->team);
 	free(out->reason);
 	out->team = xstrdup(team ? team : "general");
@@ -674,16 +731,24 @@ static void drive(flowhost *fh, struct run *r, struct flowlog *log, int nargs,
 		fh->cur = NULL;
 		nargs = 0;
 		if (rc != LUA_OK && rc != LUA_YIELD) {
-			const char *msg = lua_tostring(co, -1);
+			char msg[1024];
 			if (rc == LUA_ERRMEM)
-				snprintf(err, sizeof(err), "memory limit exceeded (%zu KiB per step)",
+				snprintf(msg, sizeof(msg), "memory limit exceeded (%zu KiB per step)",
 					 cfg->flows.memory_limit_kb);
 			else
-				snprintf(err, sizeof(err), "%s", msg ? msg : "error object is not a string");
-			if (lua_checkstack(fh->L, 4) && rc != LUA_ERRMEM) {
-				luaL_traceback(fh->L, co, err, 0);
-				snprintf(err, sizeof(err), "%s", lua_tostring(fh->L, -1));
-				lua_pop(fh->L, 1);
+				snprintf(msg, sizeof(msg), "%s",
+					 lua_type(co, -1) == LUA_TSTRING ? lua_tostring(co, -1)
+									  : "error object is not a string");
+			snprintf(err, sizeof(err), "%s", msg);
+			if (rc != LUA_ERRMEM) {
+				lua_pushcfunction(fh->L, make_traceback);
+				lua_rawgeti(fh->L, LUA_REGISTRYINDEX, r->co_ref);
+				lua_pushlightuserdata(fh->L, msg);
+				char terr[64];
+				if (script_pcall(fh->sc, 2, 1, terr, sizeof(terr)) == 0) {
+					snprintf(err, sizeof(err), "%s", lua_tostring(fh->L, -1));
+					lua_pop(fh->L, 1);
+				}
 			}
 			fail(fh, r, r->team, r->id, log->flow, err, out);
 			return;
@@ -719,19 +784,12 @@ static void drive(flowhost *fh, struct run *r, struct flowlog *log, int nargs,
 				return;
 			}
 			r->cursor++;
-			lua_State *c = r->co;
-			if (e->kind == FLOWLOG_ANSWER) {
-				lua_pushstring(c, e->text);
-				if (e->choice)
-					lua_pushstring(c, e->choice);
-				else
-					lua_pushnil(c);
-				nargs = 2;
-			} else {
-				push_response(c, e->status, e->body, e->error);
-				nargs = 1;
-			}
+			struct input in = {NULL, NULL, e};
 			call_clear(&r->call);
+			if ((nargs = give_input(fh, r, &in)) < 0) {
+				fail(fh, r, r->team, r->id, log->flow, "memory limit exceeded", out);
+				return;
+			}
 			continue;
 		}
 		if (replaying(r) && r->want == W_HTTP) {
@@ -804,12 +862,13 @@ void flow_answer(flowhost *fh, const struct flow_conv *conv, struct flowlog *log
 		return;
 	}
 	r->cursor++;
-	lua_pushstring(r->co, text);
-	if (choice)
-		lua_pushstring(r->co, choice);
-	else
-		lua_pushnil(r->co);
-	drive(fh, r, log, 2, out);
+	struct input in = {text, choice, NULL};
+	int n = give_input(fh, r, &in);
+	if (n < 0) {
+		fail(fh, r, r->team, r->id, log->flow, "memory limit exceeded", out);
+		return;
+	}
+	drive(fh, r, log, n, out);
 }
 
 static void resolved(flowhost *fh, const struct flow_conv *conv, struct flowlog *log,
@@ -822,8 +881,13 @@ static void resolved(flowhost *fh, const struct flow_conv *conv, struct flowlog 
 		rebuild(fh, conv, log, (long)log->n - 1, out);
 		return;
 	}
-	push_response(r->co, e->status, e->body, e->error);
-	drive(fh, r, log, 1, out);
+	struct input in = {NULL, NULL, e};
+	int n = give_input(fh, r, &in);
+	if (n < 0) {
+		fail(fh, r, r->team, r->id, log->flow, "memory limit exceeded", out);
+		return;
+	}
+	drive(fh, r, log, n, out);
 }
 
 void flow_reply(flowhost *fh, const struct flow_conv *conv, struct flowlog *log,
@@ -975,7 +1039,7 @@ static void on_locale(void *ud, const char *path, const char *name, const struct
 	lua_pushstring(fh->L, lang);
 	free(src);
 	if (script_pcall(fh->sc, 4, 0, err, sizeof(err))) {
-		diag_add(c->d, NULL, 0, "%s", err);
+		diag_add(c->d, NULL, 0, "%.*s", (int)strcspn(err, "\n"), err); /* no traceback */
 		return;
 	}
 	struct locale *lo = &fh->locales[fh->n_locales++];
@@ -1148,7 +1212,7 @@ flowhost *flowhost_open(script *sc, const char *content_dir, const struct config
 		lua_pushlightuserdata(fh->L, fh);
 		lua_pushlightuserdata(fh->L, &fh->defs[i]);
 		if (script_pcall(sc, 2, 0, err, sizeof(err)))
-			diag_add(d, NULL, 0, "%s", err);
+			diag_add(d, NULL, 0, "%.*s", (int)strcspn(err, "\n"), err);
 		else
 			check_keys(fh, &fh->defs[i], d);
 	}

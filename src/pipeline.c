@@ -65,7 +65,8 @@ pipeline *pipeline_open(const struct config *cfg, const logger *lg, struct metri
 	snprintf(path, sizeof(path), "%s/lua/pipeline.lua", cfg->content_dir);
 	p->sc = script_open(path, &lim, lg, err, sizeof(err));
 	if (!p->sc)
-		diag_add(d, NULL, 0, "%s", err); /* Lua's messages name file and line */
+		/* Lua's messages name file and line; the traceback is noise here */
+		diag_add(d, NULL, 0, "%.*s", (int)strcspn(err, "\n"), err);
 	if (p->sc)
 		p->flows = flowhost_open(p->sc, cfg->content_dir, cfg, lg, d);
 	if (p->br && p->flows)

@@ -17,6 +17,7 @@ struct script {
 	struct script_limits lim;
 	size_t used;                 /* bytes held by the VM */
 	int64_t budget;              /* instructions left in this call */
+	uint64_t armed;              /* the budget this call started with */
 	size_t ceiling;              /* while armed with a memory allowance: heap limit; else 0 */
 	int env_ref;                 /* registry ref of the sandbox table */
 	int fn_ref;                  /* registry ref of on_message */
@@ -70,19 +71,21 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
 	if (sc->budget <= 0) {
 		lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
 		lua_sethook(sc->L, budget_hook, LUA_MASKCOUNT, 1); /* L may be a coroutine */
-		luaL_error(L, "instruction budget of %I exceeded", (lua_Integer)sc->lim.instructions);
+		luaL_error(L, "instruction budget of %I exceeded", (lua_Integer)sc->armed);
 	}
 }
 
 static void arm_budget(script *sc)
 {
 	sc->budget = (int64_t)sc->lim.instructions;
+	sc->armed = sc->lim.instructions;
 	lua_sethook(sc->L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
 }
 
 void script_arm(script *sc, lua_State *co, uint64_t instructions, size_t memory)
 {
 	sc->budget = (int64_t)instructions;
+	sc->armed = instructions;
 	sc->ceiling = memory ? sc->used + memory : 0;
 	lua_sethook(co, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
 }
@@ -351,6 +354,14 @@ static char *dup_checked(lua_State *L, int idx, size_t max, const char *what, ch
 	return r;
 }
 
+/* Pushes t[key] for the table at absolute index idx, without metamethods:
+ * reading what a script returned never runs its code. */
+static int raw_field(lua_State *L, int idx, const char *key)
+{
+	lua_pushstring(L, key);
+	return lua_rawget(L, idx);
+}
+
 /* Reads the reply table or string at idx into *r. 0 or -1 (err set). */
 int script_read_reply(lua_State *L, int idx, struct wire_reply *r, char *err, size_t errlen)
 {
@@ -369,12 +380,12 @@ int script_read_reply(lua_State *L, int idx, struct wire_reply *r, char *err, si
 			 luaL_typename(L, idx));
 		return -1;
 	}
-	lua_getfield(L, idx, "text");
+	raw_field(L, idx, "text");
 	r->text = dup_checked(L, -1, SCRIPT_MAX_TEXT, "reply.text", err, errlen);
 	lua_pop(L, 1);
 	if (!r->text)
 		return -1;
-	lua_getfield(L, idx, "source");
+	raw_field(L, idx, "source");
 	if (lua_isnil(L, -1))
 		r->source = strdup("pipeline");
 	else
@@ -382,7 +393,7 @@ int script_read_reply(lua_State *L, int idx, struct wire_reply *r, char *err, si
 	lua_pop(L, 1);
 	if (!r->source)
 		return -1;
-	lua_getfield(L, idx, "confidence");
+	raw_field(L, idx, "confidence");
 	if (!lua_isnil(L, -1)) {
 		int isnum;
 		double c = lua_tonumberx(L, -1, &isnum);
@@ -395,7 +406,7 @@ int script_read_reply(lua_State *L, int idx, struct wire_reply *r, char *err, si
 		r->confidence = c;
 	}
 	lua_pop(L, 1);
-	lua_getfield(L, idx, "choices");
+	raw_field(L, idx, "choices");
 	if (!lua_isnil(L, -1)) {
 		size_t n;
 		if (!lua_istable(L, -1) || (n = lua_rawlen(L, -1)) > SCRIPT_MAX_CHOICES) {
@@ -415,10 +426,10 @@ int script_read_reply(lua_State *L, int idx, struct wire_reply *r, char *err, si
 				snprintf(err, errlen, "on_message: choice %zu must be a table {id=, label=}", i);
 				return -1;
 			}
-			lua_getfield(L, -1, "id");
+			raw_field(L, lua_gettop(L), "id");
 			c->id = dup_checked(L, -1, 64, "choice.id", err, errlen);
 			lua_pop(L, 1);
-			lua_getfield(L, -1, "label");
+			raw_field(L, lua_gettop(L), "label");
 			c->label = c->id ? dup_checked(L, -1, 200, "choice.label", err, errlen) : NULL;
 			lua_pop(L, 2);
 			if (!c->id || !c->label) {
@@ -548,7 +559,7 @@ static int opt_field(lua_State *L, int idx, const char *key, size_t max, char **
 	char what[64];
 	int rc = 0;
 
-	lua_getfield(L, idx, key);
+	raw_field(L, idx, key);
 	if (!lua_isnil(L, -1)) {
 		snprintf(what, sizeof(what), "action.%s", key);
 		*out = dup_checked(L, -1, max, what, err, errlen);
@@ -561,7 +572,7 @@ static int opt_field(lua_State *L, int idx, const char *key, size_t max, char **
 static int flag_field(lua_State *L, int idx, const char *key)
 {
 	int v;
-	lua_getfield(L, idx, key);
+	raw_field(L, idx, key);
 	v = lua_toboolean(L, -1);
 	lua_pop(L, 1);
 	return v;
@@ -599,7 +610,7 @@ static int read_action(lua_State *L, int idx, struct script_action *a, char *err
 		return -1;
 	a->to_flow = flag_field(L, idx, "to_flow");
 	a->cancel_flow = flag_field(L, idx, "cancel_flow");
-	lua_getfield(L, idx, "handoff");
+	raw_field(L, idx, "handoff");
 	if (lua_istable(L, -1)) {
 		int h = lua_gettop(L);
 		a->handoff = 1;
@@ -622,6 +633,54 @@ static int read_action(lua_State *L, int idx, struct script_action *a, char *err
 	return 0;
 }
 
+/* on_message's results as C data; owned by script_on_message, which
+ * frees them if reading stops half way. */
+struct results {
+	struct script_action *action;
+	struct wire_reply *out;
+	size_t count;
+	int bad;              /* a malformed result: the reason is in err */
+	char *err;
+	size_t errlen;
+};
+
+/* Reads on_message's results: arguments (results, replies, action). */
+static int read_results(lua_State *L)
+{
+	struct results *r = lua_touserdata(L, 1);
+
+	if (read_action(L, 3, r->action, r->err, r->errlen)) {
+		r->bad = 1;
+		return 0;
+	}
+	/* nil, a reply, or a list of replies */
+	if (lua_isnil(L, 2))
+		return 0;
+	int list = lua_istable(L, 2) && lua_rawlen(L, 2) > 0;
+	size_t want = list ? lua_rawlen(L, 2) : 1;
+	if (want > SCRIPT_MAX_REPLIES) {
+		snprintf(r->err, r->errlen, "on_message: at most %d replies", SCRIPT_MAX_REPLIES);
+		r->bad = 1;
+		return 0;
+	}
+	r->out = calloc(want, sizeof(*r->out));
+	if (!r->out)
+		abort();
+	for (size_t i = 0; i < want; i++) {
+		if (list)
+			lua_rawgeti(L, 2, (lua_Integer)(i + 1));
+		else
+			lua_pushvalue(L, 2);
+		int rc = script_read_reply(L, lua_gettop(L), &r->out[r->count++], r->err, r->errlen);
+		lua_pop(L, 1);
+		if (rc) {
+			r->bad = 1;
+			return 0;
+		}
+	}
+	return 0;
+}
+
 int script_on_message(script *sc, const struct script_conversation *conv, const char *text,
 		      size_t text_len, const struct brain_result *understanding,
 		      struct wire_reply **replies, size_t *n, struct script_action *action,
@@ -629,8 +688,6 @@ int script_on_message(script *sc, const struct script_conversation *conv, const 
 {
 	lua_State *L = sc->L;
 	int top = lua_gettop(L);
-	struct wire_reply *out = NULL;
-	size_t count = 0;
 
 	*replies = NULL;
 	*n = 0;
@@ -640,47 +697,29 @@ int script_on_message(script *sc, const struct script_conversation *conv, const 
 		return -1;
 	}
 	struct call_args args = {conv, text, text_len, understanding, sc->fn_ref};
+	struct results res = {action, NULL, 0, 0, err, errlen};
 	lua_pushcfunction(L, call_on_message);
 	lua_pushlightuserdata(L, &args);
 	if (guarded_call(sc, 1, 2, err, errlen)) {
 		lua_settop(L, top);
 		return -1;
 	}
-	if (read_action(L, -1, action, err, errlen))
-		goto err;
-	lua_pop(L, 1);
-
-	/* nil, a reply, or a list of replies */
-	if (!lua_isnil(L, -1)) {
-		int list = lua_istable(L, -1) && lua_rawlen(L, -1) > 0;
-		size_t want = list ? lua_rawlen(L, -1) : 1;
-		if (want > SCRIPT_MAX_REPLIES) {
-			snprintf(err, errlen, "on_message: at most %d replies", SCRIPT_MAX_REPLIES);
-			goto err;
-		}
-		out = calloc(want, sizeof(*out));
-		if (!out)
-			abort();
-		for (size_t i = 0; i < want; i++) {
-			if (list)
-				lua_rawgeti(L, -1, (lua_Integer)(i + 1));
-			else
-				lua_pushvalue(L, -1);
-			int rc = script_read_reply(L, -1, &out[count++], err, errlen);
-			lua_pop(L, 1);
-			if (rc)
-				goto err;
-		}
+	/* read what it returned inside a protected call too: reading can run
+	 * out of VM memory */
+	lua_pushcfunction(L, read_results);
+	lua_insert(L, -3);
+	lua_pushlightuserdata(L, &res);
+	lua_insert(L, -3);
+	if (guarded_call(sc, 3, 0, err, errlen) || res.bad) {
+		for (size_t i = 0; i < res.count; i++)
+			wire_reply_clear(&res.out[i]);
+		free(res.out);
+		script_action_clear(action);
+		lua_settop(L, top);
+		return -1;
 	}
 	lua_settop(L, top);
-	*replies = out;
-	*n = count;
+	*replies = res.out;
+	*n = res.count;
 	return 0;
-err:
-	for (size_t i = 0; i < count; i++)
-		wire_reply_clear(&out[i]);
-	free(out);
-	script_action_clear(action);
-	lua_settop(L, top);
-	return -1;
 }

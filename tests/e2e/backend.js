@@ -138,7 +138,7 @@ async function startBackend({ https: useTls = false } = {}) {
         headers['Content-Type'] = 'application/json';
       }
     } else {
-      body = reply.body === undefined ? '' : String(reply.body);
+      body = reply.body === undefined ? '' : Buffer.isBuffer(reply.body) ? reply.body : String(reply.body);
     }
     headers['Content-Length'] = Buffer.byteLength(body);
     res.writeHead(status, headers);

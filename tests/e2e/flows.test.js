@@ -375,6 +375,26 @@ test('password reset: a backend that does not answer times out into the failure 
   assertNoEmailInLogs(d, email);
 });
 
+test('order status: a reply that is not UTF-8 text counts as a failed lookup', async () => {
+  const { c, w, db } = await sharedClient();
+  const off = B.on('GET', '/orders/424242', () => ({
+    status: 200, headers: { 'Content-Type': 'application/json' },
+    body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+  }));
+  try {
+    await startFlow(c, 'where is my order', 'order_status');
+    const id = await send(c, '424242');
+    const failed = await replyTo(c, id, 'flow:order_status', { text: LOOKUP_FAILED });
+    const h = await handoffReply(c);
+    assert.ok(h.seq > failed.seq);
+    assert.equal(h.handoff.team, 'orders');
+    const hs = handoffs(db, w.conversation);
+    assert.match(hs[hs.length - 1].reason, /not UTF-8/);
+  } finally {
+    off();
+  }
+});
+
 test('cancel words and the cancel button end a waiting flow; the bot then answers as usual', async () => {
   const { c, w, db } = await sharedClient();
   const mark = B.requests.length;
