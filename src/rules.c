@@ -517,13 +517,16 @@ struct load {
 	int full;               /* RULES_FILES_MAX passed: stop reading it */
 };
 
-/* One entry of rules/<lang>/ (a content_entry_fn): loads NAME.yaml. */
+/* One entry of rules/<lang>/ (a content_entry_fn): loads NAME.yaml.
+ * mood.yaml is the language's mood lexicon, which mood.c reads. */
 static void lang_file(void *ud, const char *path, const char *name, const struct stat *st)
 {
 	struct load *l = ud;
 	char *buf;
 	size_t len;
-	if (S_ISDIR(st->st_mode)) {
+	if (!strcmp(name, RULES_MOOD_FILE)) {
+		return;
+	} else if (S_ISDIR(st->st_mode)) {
 		diag_add(l->d, path, 0,
 			 "rules are not read from subdirectories: move its files up to %s/",
 			 l->dir);
