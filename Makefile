@@ -1,7 +1,7 @@
 # supportd: one flat Makefile. `make run` and `make test` are the two
 # commands a newcomer needs; both install missing system packages first.
 
-PKGS    := libwebsockets jansson lua5.4 sqlite3 libsodium libutf8proc yaml-0.1 libpcre2-8
+PKGS    := libwebsockets jansson lua5.4 sqlite3 libsodium libutf8proc yaml-0.1 libpcre2-8 icu-i18n
 CC      ?= cc
 CSTD    := -std=c11 -D_GNU_SOURCE
 CWARNS  := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith
@@ -118,8 +118,27 @@ bench-faq: bench/faq-eval
 	sh bench/banking77-faq.sh --calibration
 	bench/faq-eval --synthetic 10000
 
+# Offline evaluation of the mood check (usage in bench/mood_eval.c): it
+# links only the modules it measures.
+MOOD_EVAL_OBJ := build/rel/mood.o build/rel/text.o build/rel/yamldoc.o build/rel/content.o \
+  build/rel/diag.o build/rel/xalloc.o build/rel/wire.o
+bench/mood-eval: bench/mood_eval.c bench/tsv.c bench/tsv.h src/mood.h $(MOOD_EVAL_OBJ)
+	$(CC) $(CSTD) $(CWARNS) $(OPT) $(PKG_CFLAGS) -Isrc -o $@ $< bench/tsv.c $(MOOD_EVAL_OBJ) $(PKG_LIBS)
+
+# The mood check on the test splits of XED (subtitle lines: en, and pt, pt-BR,
+# pl projected from en) and of Bitext (complaints and offensive lines), with
+# a threshold sweep for information; figures for docs/benchmarks.md.
+XED ?= ../shared/data/xed-upset
+.PHONY: bench-mood
+bench-mood: bench/mood-eval
+	bench/mood-eval --lang en --split test --sweep $(XED)/xed_en_upset.tsv
+	bench/mood-eval --lang pt --split test --sweep $(XED)/xed_pt_upset.tsv
+	bench/mood-eval --lang pt-BR --split test --sweep $(XED)/xed_pt_br_upset.tsv
+	bench/mood-eval --lang pl --split test --sweep $(XED)/xed_pl_upset.tsv
+	sh bench/mood-bitext.sh --split test --sweep
+
 clean:
 	rm -rf build supportd bench/loadgen bench/echo-server bench/intent-eval bench/brain-scale \
-	  bench/faq-eval
+	  bench/faq-eval bench/mood-eval
 
 -include $(REL_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) build/rel/main.d build/asan/main.d

@@ -10,6 +10,7 @@
 --   conversation.turn  how many messages the customer has sent, this one included
 --   conversation.flow  the self-service flow waiting for this message, or nil
 --   conversation.choice  the id of the button the customer pressed, or nil
+--   conversation.unsure  how many times in a row the bot could not answer before this
 --
 -- `understanding` is what the brain (C: text normalisation, the intent
 -- matcher and the FAQ retriever) made of the text:
@@ -121,6 +122,10 @@ local CANCEL = "cancel"
 -- The intent that means "let me talk to a person".
 local PERSON_INTENT = "human_agent"
 
+-- After this many fallbacks in a row, the bot hands off instead of
+-- offering a person once more.
+local UNSURE_HANDOFF_AFTER = 2
+
 -- Said alone (or nearly), these leave a flow. Compared after simplify().
 local exits = {
   "cancel", "stop", "never mind", "nevermind", "forget it", "quit", "exit",
@@ -213,6 +218,9 @@ function on_message(conversation, text, understanding)
   local cands = understanding and understanding.candidates or {}
   local best, second = cands[1], cands[2]
   if not best then
+    if (conversation.unsure or 0) + 1 >= UNSURE_HANDOFF_AFTER then
+      return fallback(s, 0.0), { handoff = { reason = "the bot could not answer twice in a row" } }
+    end
     return fallback(s, 0.0)
   end
   local th = understanding.thresholds
@@ -241,6 +249,10 @@ function on_message(conversation, text, understanding)
       confidence = best.confidence,
       choices = { { id = best.source, label = best.label }, { id = "other", label = s.other } },
     }
+  end
+  if (conversation.unsure or 0) + 1 >= UNSURE_HANDOFF_AFTER then
+    return fallback(s, best.confidence), { handoff = {
+      team = best.team, reason = "the bot could not answer twice in a row" } }
   end
   return fallback(s, best.confidence)
 end

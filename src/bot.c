@@ -37,12 +37,17 @@ void bot_step_clear(struct bot_step *s)
 	free(s->handoff_reason);
 	free(s->call.url);
 	free(s->call.body);
+	free(s->desk.team);
+	free(s->desk.reason);
+	free(s->desk.text);
+	free(s->desk.email);
 	memset(s, 0, sizeof(*s));
 }
 
 int bot_step_empty(const struct bot_step *s)
 {
-	return s->n == 0 && s->flow_op == STORE_FLOW_KEEP && !s->slots && !s->handoff_team;
+	return s->n == 0 && s->flow_op == STORE_FLOW_KEEP && !s->slots && !s->handoff_team &&
+	       s->desk.op == STORE_DESK_NONE;
 }
 
 static struct wire_reply *add_reply(struct bot_step *s)
@@ -70,22 +75,6 @@ static const char *lang_of(const struct conversation *conv)
 	return "en";
 }
 
-/* A copy of text with the first "{team}" replaced by team. */
-static char *with_team(const char *text, const char *team)
-{
-	const char *at = strstr(text, "{team}");
-	size_t tl = strlen(team), n = strlen(text);
-	char *out;
-
-	if (!at)
-		return xstrdup(text);
-	out = xmalloc(n - 6 + tl + 1);
-	memcpy(out, text, (size_t)(at - text));
-	memcpy(out + (at - text), team, tl);
-	strcpy(out + (at - text) + tl, at + 6);
-	return out;
-}
-
 /* "flow:<name>", the source of what supportd says about conv's flow. */
 static const char *flow_source(const struct conversation *conv, char *buf, size_t len)
 {
@@ -100,29 +89,55 @@ static void say(struct bot_step *s, const char *text, const char *source)
 	r->source = xstrdup(source);
 }
 
-/* Hands the conversation to team: the notice (text, or the catalog's)
- * and the record. */
-static void handoff(pipeline *p, struct conversation *conv, struct bot_step *s, const char *team,
-		    const char *reason, const char *source, const char *text)
+static void start_flow(pipeline *p, desk *k, const struct config *cfg, struct conversation *conv,
+		       const struct script_action *a, int64_t now, struct bot_step *s);
+
+/* Hands the conversation to team: into the desk's queue with the notice
+ * (text, or the catalog's) when someone of the team can take it, else the
+ * news that nobody can, and the offline ticket flow. Either way the
+ * handoff and its reason are recorded. */
+static void handoff(pipeline *p, desk *k, const struct config *cfg, struct conversation *conv,
+		    struct bot_step *s, const char *team, const char *reason, const char *source,
+		    const char *text, int upset, int64_t now)
 {
 	const char *lang = lang_of(conv);
+	flowhost *fh = pipeline_flows(p);
+	enum desk_open open;
 	struct wire_reply *r;
-
-	team = team && team[0] ? team : "general";
-	atomic_fetch_add(&pipeline_metrics(p)->handoffs_total, 1);
 	char q[160];
-	log_info(pipeline_logger(p), "handoff", "conv=%s team=%s source=%s", conv->public_id,
-		 log_quote(team, q, sizeof(q)), source);
-	r = add_reply(s);
-	r->text = text ? xstrdup(text)
-		       : with_team(flowhost_text(pipeline_flows(p), lang, "flow.handoff"), team);
-	r->source = xstrdup("handoff");
-	r->handoff_team = xstrdup(team);
+
+	team = desk_team(k, team);
+	open = desk_available(k, team, now);
+	atomic_fetch_add(&pipeline_metrics(p)->handoffs_total, 1);
+	log_info(pipeline_logger(p), "handoff", "conv=%s team=%s source=%s open=%d upset=%d",
+		 conv->public_id, log_quote(team, q, sizeof(q)), source, open == DESK_OPEN, upset);
 	free(s->handoff_team);
 	free(s->handoff_reason);
 	s->handoff_team = xstrdup(team);
 	s->handoff_reason = xstrdup(reason ? reason : "");
 	s->handoff_source = source;
+	r = add_reply(s);
+	r->source = xstrdup("handoff");
+	r->handoff_team = xstrdup(team);
+	if (open == DESK_OPEN) {
+		r->text = text ? xstrdup(text) : flowhost_fill(fh, lang, "flow.handoff", "team", team);
+		s->desk.op = STORE_DESK_ENQUEUE;
+		free(s->desk.team);
+		free(s->desk.reason);
+		s->desk.team = xstrdup(team);
+		s->desk.reason = xstrdup(reason ? reason : "");
+		s->desk.upset = upset;
+		return;
+	}
+	r->text = flowhost_fill(fh, lang, open == DESK_CLOSED ? "desk.closed_hours" : "desk.offline",
+				"team", team);
+	if (flowhost_has(fh, "leave_message")) {
+		struct script_action a = {0};
+		a.start_flow = "leave_message";
+		a.lang = (char *)lang;
+		a.team = (char *)team;
+		start_flow(p, k, cfg, conv, &a, now, s);
+	}
 }
 
 /* Ends the conversation's flow run, in memory now and in the store with
@@ -139,8 +154,9 @@ static void end_flow(pipeline *p, struct conversation *conv, struct bot_step *s)
 
 /* Turns a flow step's outcome into the bot's step, and moves the
  * conversation's run along. Takes what o holds. */
-static void apply_outcome(pipeline *p, const struct config *cfg, struct conversation *conv,
-			  struct flow_outcome *o, int64_t now, struct bot_step *s)
+static void apply_outcome(pipeline *p, desk *k, const struct config *cfg,
+			  struct conversation *conv, struct flow_outcome *o, int64_t now,
+			  struct bot_step *s)
 {
 	flowhost *fh = pipeline_flows(p);
 	const char *lang = lang_of(conv);
@@ -153,6 +169,15 @@ static void apply_outcome(pipeline *p, const struct config *cfg, struct conversa
 		free(s->slots);
 		s->slots = o->slots;
 		o->slots = NULL;
+	}
+	if (o->ticket_email && conv->flow) {
+		s->desk.op = STORE_DESK_TICKET;
+		s->desk.team = xstrdup(desk_team(k, conv->flow->team));
+		s->desk.email = o->ticket_email;
+		s->desk.text = o->ticket_message;
+		o->ticket_email = o->ticket_message = NULL;
+		log_info(pipeline_logger(p), "ticket", "conv=%s team=%s", conv->public_id,
+			 s->desk.team);
 	}
 	switch (o->status) {
 	case FLOW_WAIT_ANSWER:
@@ -173,25 +198,31 @@ static void apply_outcome(pipeline *p, const struct config *cfg, struct conversa
 	case FLOW_DONE:
 		end_flow(p, conv, s);
 		break;
-	case FLOW_HANDOFF:
-		handoff(p, conv, s, o->team, o->reason, "flow", NULL);
+	case FLOW_HANDOFF: {
+		char *team = xstrdup(o->team ? o->team : "general"), *why = xstrdup(o->reason ? o->reason : "");
 		end_flow(p, conv, s);
+		handoff(p, k, cfg, conv, s, team, why, "flow", NULL, 0, now);
+		free(team);
+		free(why);
 		break;
+	}
 	case FLOW_FAILED: {
 		char reason[300];
 		atomic_fetch_add(&pipeline_metrics(p)->flows_failed_total, 1);
 		say(s, flowhost_text(fh, lang, "flow.error"), "error");
 		snprintf(reason, sizeof(reason), "flow %s failed: %s",
 			 conv->flow ? conv->flow->flow : "?", o->reason ? o->reason : "?");
-		handoff(p, conv, s, o->team, reason, "flow", NULL);
+		char *team = xstrdup(o->team ? o->team : "general");
 		end_flow(p, conv, s);
+		handoff(p, k, cfg, conv, s, team, reason, "flow", NULL, 0, now);
+		free(team);
 		break;
 	}
 	}
 	flow_outcome_clear(o);
 }
 
-static void start_flow(pipeline *p, const struct config *cfg, struct conversation *conv,
+static void start_flow(pipeline *p, desk *k, const struct config *cfg, struct conversation *conv,
 		       const struct script_action *a, int64_t now, struct bot_step *s)
 {
 	struct flow_conv fc = {conv->public_id, conv->name};
@@ -201,22 +232,31 @@ static void start_flow(pipeline *p, const struct config *cfg, struct conversatio
 	conv->flow = xcalloc(1, sizeof(*conv->flow));
 	flowlog_init(conv->flow, a->start_flow, a->lang ? a->lang : lang_of(conv), a->team);
 	flow_start(pipeline_flows(p), &fc, conv->flow, &o);
-	apply_outcome(p, cfg, conv, &o, now, s);
+	apply_outcome(p, k, cfg, conv, &o, now, s);
 }
 
-void bot_on_message(pipeline *p, const struct config *cfg, struct conversation *conv,
+void bot_on_message(pipeline *p, desk *k, const struct config *cfg, struct conversation *conv,
 		    const char *text, size_t len, const char *choice, int64_t now,
 		    struct bot_step *s)
 {
 	struct pipeline_input pin = {conv->public_id, conv->lang, conv->name, conv->turn + 1,
-				     text, len, choice, conv->flow ? conv->flow->flow : NULL};
+				     text, len, choice, conv->flow ? conv->flow->flow : NULL, 0};
 	struct pipeline_decision dec;
 	struct script_action *a = &dec.action;
 	struct flow_conv fc = {conv->public_id, conv->name};
 	char source[80];
 
 	memset(s, 0, sizeof(*s));
+	if (conv->status == STORE_CONV_QUEUED || conv->status == STORE_CONV_AGENT)
+		return; /* a person has it: stored, and shown to the agent */
+	if (conv->status == STORE_CONV_CLOSED)
+		s->desk.op = STORE_DESK_REOPEN; /* the bot again, unless it hands off anew */
+	pin.unsure = conv->unsure;
 	pipeline_run(p, &pin, &dec);
+	conv->unsure = 0;
+	for (size_t i = 0; i < dec.n; i++)
+		if (dec.replies[i].source && !strcmp(dec.replies[i].source, "fallback"))
+			conv->unsure = pin.unsure + 1;
 	take_replies(s, dec.replies, dec.n);
 	free(dec.replies);
 	dec.replies = NULL;
@@ -227,15 +267,15 @@ void bot_on_message(pipeline *p, const struct config *cfg, struct conversation *
 		if (!team && dec.understood.n)
 			team = dec.understood.top[0].team;
 		end_flow(p, conv, s);
-		handoff(p, conv, s, team, a->handoff_reason ? a->handoff_reason
-							    : "the customer asked for a person",
-			"pipeline", a->handoff_text);
+		handoff(p, k, cfg, conv, s, team,
+			a->handoff_reason ? a->handoff_reason : "the customer asked for a person",
+			"pipeline", a->handoff_text, a->upset, now);
 	} else if (a->cancel_flow) {
 		end_flow(p, conv, s);
 	} else if (a->start_flow) {
 		if (flowhost_has(pipeline_flows(p), a->start_flow)) {
 			atomic_fetch_add(&pipeline_metrics(p)->flows_started_total, 1);
-			start_flow(p, cfg, conv, a, now, s);
+			start_flow(p, k, cfg, conv, a, now, s);
 		} else {
 			say(s, flowhost_text(pipeline_flows(p), lang_of(conv), "flow.error"), "error");
 			log_error(pipeline_logger(p), "flow_error", "conv=%s flow=%s reason=\"no such flow\"",
@@ -249,19 +289,19 @@ void bot_on_message(pipeline *p, const struct config *cfg, struct conversation *
 			/* the call was cut off by a restart: settle it first */
 			struct flow_outcome o;
 			flow_recover(pipeline_flows(p), &fc, conv->flow, &o);
-			apply_outcome(p, cfg, conv, &o, now, s);
+			apply_outcome(p, k, cfg, conv, &o, now, s);
 		} else {
 			struct flow_outcome o;
 			char *t = xstrndup(text, len);
 			flow_answer(pipeline_flows(p), &fc, conv->flow, t, choice, &o);
 			free(t);
-			apply_outcome(p, cfg, conv, &o, now, s);
+			apply_outcome(p, k, cfg, conv, &o, now, s);
 		}
 	}
 	pipeline_decision_clear(&dec);
 }
 
-void bot_on_reply(pipeline *p, const struct config *cfg, struct conversation *conv,
+void bot_on_reply(pipeline *p, desk *k, const struct config *cfg, struct conversation *conv,
 		  const struct backend_result *r, int64_t now, struct bot_step *s)
 {
 	struct flow_conv fc = {conv->public_id, conv->name};
@@ -271,11 +311,11 @@ void bot_on_reply(pipeline *p, const struct config *cfg, struct conversation *co
 	if (!conv->flow || !conv->flow_http || !flowlog_pending(conv->flow))
 		return; /* the flow ended meanwhile (cancel, handoff) */
 	flow_reply(pipeline_flows(p), &fc, conv->flow, r, &o);
-	apply_outcome(p, cfg, conv, &o, now, s);
+	apply_outcome(p, k, cfg, conv, &o, now, s);
 }
 
-void bot_on_due(pipeline *p, const struct config *cfg, struct conversation *conv, int64_t now,
-		struct bot_step *s)
+void bot_on_due(pipeline *p, desk *k, const struct config *cfg, struct conversation *conv,
+		int64_t now, struct bot_step *s)
 {
 	struct flow_conv fc = {conv->public_id, conv->name};
 	struct flow_outcome o;
@@ -287,7 +327,7 @@ void bot_on_due(pipeline *p, const struct config *cfg, struct conversation *conv
 		if (conv->call_in_flight)
 			return;
 		flow_recover(pipeline_flows(p), &fc, conv->flow, &o);
-		apply_outcome(p, cfg, conv, &o, now, s);
+		apply_outcome(p, k, cfg, conv, &o, now, s);
 		return;
 	}
 	if (conv->flow_deadline_ms > now)
@@ -337,6 +377,8 @@ void bot_to_job(struct bot_step *s, struct store_job *job, const char *in_reply_
 	s->handoff_team = s->handoff_reason = NULL;
 	sr->call = s->call;
 	memset(&s->call, 0, sizeof(s->call));
+	job->desk = s->desk;
+	memset(&s->desk, 0, sizeof(s->desk));
 	job->user = sr;
 	job->user_free = stored_run_free;
 }

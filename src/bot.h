@@ -22,6 +22,7 @@
 #include "backend.h"
 #include "config.h"
 #include "conversation.h"
+#include "desk.h"
 #include "flow.h"
 #include "pipeline.h"
 #include "store.h"
@@ -37,23 +38,26 @@ struct bot_step {
 	char *slots;                 /* owned JSON, or NULL */
 	char *handoff_team, *handoff_reason; /* owned; team set: a handoff */
 	const char *handoff_source;  /* static: "flow" or "pipeline" */
+	struct store_desk desk;      /* the desk change: into the queue, a ticket, reopening */
 	struct flow_call call;       /* method[0] set: send after the step is stored */
 };
 
 /* Runs one customer message (text, choice) through the pipeline and the
- * conversation's flow. `in_reply_to` is the message's id. */
-void bot_on_message(pipeline *p, const struct config *cfg, struct conversation *conv,
+ * conversation's flow; in a chat that waits for or has an agent, the
+ * message is only stored. A handoff goes into the desk's queue when the
+ * team can take it, else to an offline ticket (lua/flows/leave_message). */
+void bot_on_message(pipeline *p, desk *k, const struct config *cfg, struct conversation *conv,
 		    const char *text, size_t len, const char *choice, int64_t now_ms,
 		    struct bot_step *out);
 
 /* The reply to the conversation's backend call. */
-void bot_on_reply(pipeline *p, const struct config *cfg, struct conversation *conv,
+void bot_on_reply(pipeline *p, desk *k, const struct config *cfg, struct conversation *conv,
 		  const struct backend_result *r, int64_t now_ms, struct bot_step *out);
 
 /* The conversation's flow is due: it waited for an answer past its
  * deadline (it ends, politely), or waits for a call no process will
  * answer (the call counts as failed and the flow goes on). */
-void bot_on_due(pipeline *p, const struct config *cfg, struct conversation *conv,
+void bot_on_due(pipeline *p, desk *k, const struct config *cfg, struct conversation *conv,
 		int64_t now_ms, struct bot_step *out);
 
 /* 1 if the step has anything to store. */

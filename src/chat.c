@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "conversation.h"
 #include "daemon.h"
+#include "desk.h"
 #include "outbox.h"
 #include "ratelimit.h"
 #include "token.h"
@@ -339,6 +340,7 @@ static void attach(struct chat *ch, struct chat_conn *c, struct conversation *co
 	c->delivered_seq = conv->last_seq;
 	log_info(&ch->d->log, "conversation_attached", "conn=%llu conv=%s resumed=%d last_seq=%lld",
 		 (unsigned long long)c->id, conv->public_id, resumed, (long long)conv->last_seq);
+	desk_on_attached(ch->d->desk, conv);
 
 	/* frames that arrived while the hello was in flight, in order */
 	for (size_t i = 0; i < c->n_held; i++) {
@@ -451,6 +453,8 @@ static void on_resume_done(struct store_job *job, void *ud)
 		conv->turn = job->turns;
 	if (job->run_log && !conv->flow && !conv->pending)
 		load_flow(ch, conv, job->run_log, job->run_waiting_http, job->run_deadline_ms);
+	if (!conv->pending)
+		conv->status = job->conv_status;
 	conversation_set_details(conv, job->lang, job->name, job->email);
 	atomic_fetch_add(&ch->d->metrics.resumes_total, 1);
 	attach(ch, c, conv, 1, job);
@@ -551,6 +555,16 @@ static void on_append_done(struct store_job *job, void *ud)
 		}
 		if (call.method[0])
 			start_call(ch, conv, &call);
+		switch (job->desk.op) {
+		case STORE_DESK_ENQUEUE:
+		case STORE_DESK_REQUEUE: conv->status = STORE_CONV_QUEUED; break;
+		case STORE_DESK_ASSIGN: conv->status = STORE_CONV_AGENT; break;
+		case STORE_DESK_CLOSE: conv->status = STORE_CONV_CLOSED; break;
+		case STORE_DESK_REOPEN:
+		case STORE_DESK_TICKET: conv->status = STORE_CONV_BOT; break;
+		default: break;
+		}
+		desk_on_stored(ch->d->desk, conv, job);
 		break;
 	case STORE_DUPLICATE:
 		atomic_fetch_add(&ch->d->metrics.duplicates_total, 1);
@@ -578,8 +592,37 @@ static void on_append_done(struct store_job *job, void *ud)
 	}
 	free(call.url);
 	free(call.body);
+	if (job->after)
+		job->after(job, job->after_ud);
 	release(ch, conv);
 	store_job_free(job);
+}
+
+void chat_notify(struct chat *ch, int64_t conv_id, char *frame)
+{
+	struct conversation *conv = conversation_find(&ch->convs, conv_id);
+	struct chat_conn *c = conv ? conn_find(ch, conv->conn_id) : NULL;
+
+	if (c && c->state == CS_READY)
+		conn_send(ch, c, frame, strstr(frame, "\"typing\"") ? MF_TYPING : MF_REPLY);
+	else
+		free(frame);
+}
+
+void chat_desk_append(struct chat *ch, int64_t conv_id, const char *public_id,
+		      struct store_job *job, void (*after)(struct store_job *job, void *ud),
+		      void *ud)
+{
+	struct conversation *conv = conversation_find(&ch->convs, conv_id);
+
+	if (!conv)
+		conv = conversation_add(&ch->convs, conv_id, public_id);
+	job->conv = conv_id;
+	job->conn_id = 0;
+	job->after = after;
+	job->after_ud = ud;
+	conv->pending++;
+	store_submit(ch->d->store, job, on_append_done, ch);
 }
 
 /* Stores what the bot does on its own (after a backend reply, when a flow
@@ -621,7 +664,8 @@ static void on_call_done(void *ud, uint64_t tag, struct backend_result *res)
 	conv->pending--;
 	if ((uint16_t)(tag & 0xffffu) == conv->call_gen && conv->call_in_flight) {
 		conv->call_in_flight = 0;
-		bot_on_reply(ch->d->pipeline, &ch->d->cfg, conv, res, clock_wall_ms(), &step);
+		bot_on_reply(ch->d->pipeline, ch->d->desk, &ch->d->cfg, conv, res, clock_wall_ms(),
+			     &step);
 		submit_step(ch, conv, &step, conv->flow_msg_id[0] ? conv->flow_msg_id : NULL);
 	}
 	backend_result_clear(res);
@@ -679,7 +723,7 @@ static void on_due_done(struct store_job *job, void *ud)
 			memset(&step, 0, sizeof(step));
 			step.flow_op = STORE_FLOW_END;
 		} else {
-			bot_on_due(ch->d->pipeline, &ch->d->cfg, conv, now, &step);
+			bot_on_due(ch->d->pipeline, ch->d->desk, &ch->d->cfg, conv, now, &step);
 		}
 		submit_step(ch, conv, &step, NULL);
 		release(ch, conv);
@@ -780,7 +824,8 @@ static void on_message(struct chat *ch, struct chat_conn *c, const struct wire_i
 	}
 	conversation_recent_add(conv, in->id, 0);
 
-	bot_on_message(d->pipeline, &d->cfg, conv, in->text, in->text_len, in->choice, now, &step);
+	bot_on_message(d->pipeline, d->desk, &d->cfg, conv, in->text, in->text_len, in->choice, now,
+		       &step);
 	snprintf(conv->flow_msg_id, sizeof(conv->flow_msg_id), "%s", in->id);
 	conv->turn++;
 
@@ -824,6 +869,39 @@ static void on_client_ack(struct chat *ch, struct chat_conn *c, const struct wir
 	store_submit(ch->d->store, job, on_plain_done, ch);
 }
 
+/* The customer rates a chat an agent closed. */
+static void on_csat(struct chat *ch, struct chat_conn *c, const struct wire_in *in)
+{
+	struct conversation *conv = c->conv;
+	struct store_job *job;
+	struct wire_reply r = {0};
+	char lang[3];
+
+	if (conv->status != STORE_CONV_CLOSED) {
+		conn_error(ch, c, WIRE_ERR_NOT_CLOSED, "there is no closed chat to rate", NULL);
+		return;
+	}
+	snprintf(lang, sizeof(lang), "%s", conv->lang ? conv->lang : "en");
+	job = store_job_new(STORE_APPEND);
+	job->now_ms = clock_wall_ms();
+	job->max_events = ch->d->cfg.chat.max_events;
+	job->desk.op = STORE_DESK_CSAT;
+	job->desk.rating = in->rating;
+	job->desk.text = dup_or_null(in->comment);
+	r.text = (char *)flowhost_text(pipeline_flows(ch->d->pipeline), lang, "desk.csat_thanks");
+	r.source = "csat";
+	r.from = "system";
+	job->extra = calloc(1, sizeof(*job->extra));
+	if (!job->extra)
+		abort();
+	job->extra[0].kind = "system";
+	job->extra[0].body = wire_reply_body(&r, NULL, job->now_ms);
+	job->extra[0].body_len = strlen(job->extra[0].body);
+	job->n_extra = 1;
+	log_info(&ch->d->log, "csat", "conv=%s rating=%d", conv->public_id, in->rating);
+	chat_desk_append(ch, conv->id, conv->public_id, job, NULL, NULL);
+}
+
 static void handle_frame(struct chat *ch, struct chat_conn *c, const char *buf, size_t len)
 {
 	struct wire_in in;
@@ -862,8 +940,11 @@ static void handle_frame(struct chat *ch, struct chat_conn *c, const char *buf, 
 		on_message(ch, c, &in);
 	} else if (in.type == WIRE_IN_ACK) {
 		on_client_ack(ch, c, &in);
+	} else if (in.type == WIRE_IN_TYPING) {
+		desk_on_customer_typing(ch->d->desk, c->conv, in.state); /* nothing to store */
+	} else if (in.type == WIRE_IN_CSAT) {
+		on_csat(ch, c, &in);
 	}
-	/* typing is relayed to agents once they exist; nothing to store */
 	wire_in_free(&in);
 }
 

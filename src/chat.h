@@ -27,6 +27,19 @@ void chat_free(struct chat *ch);
  * store and the lws context exist. */
 void chat_start(struct chat *ch);
 
+/* Sends a frame that is not stored (queue position, typing) to the
+ * customer of conversation conv_id if connected. Takes frame. */
+void chat_notify(struct chat *ch, int64_t conv_id, char *frame);
+
+/* Stores an APPEND job of the support desk for conversation conv_id
+ * (loading it into memory if needed), delivers its frames once stored,
+ * then calls after(job, ud) (also when it failed; NULL is fine). Takes
+ * job. */
+struct store_job;
+void chat_desk_append(struct chat *ch, int64_t conv_id, const char *public_id,
+		      struct store_job *job, void (*after)(struct store_job *job, void *ud),
+		      void *ud);
+
 /* Stops the sweep (shutdown). */
 void chat_stop(struct chat *ch);
 

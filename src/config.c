@@ -40,6 +40,8 @@ void config_defaults(struct config *cfg)
 	cfg->flows.n_patterns = 1;
 	snprintf(cfg->flows.patterns[0].name, CONFIG_NAME_MAX, "order_number");
 	snprintf(cfg->flows.patterns[0].value, CONFIG_VALUE_MAX, "^\\s*#?\\s*([0-9]{5,10})\\s*$");
+	cfg->desk.accept_timeout_ms = 30000;
+	snprintf(cfg->desk.default_team, sizeof(cfg->desk.default_team), "general");
 	cfg->store.synchronous_full = 1;
 	cfg->store.batch_max = 1024;
 }
@@ -90,6 +92,8 @@ static const struct key keys[] = {
 	{"flows", "ca_file", K_STR, OFF(flows.ca_file), CONFIG_PATH_MAX, 0, 0},
 	{"flows", "instruction_limit", K_U64, OFF(flows.instruction_limit), 0, 1000, 1e12},
 	{"flows", "memory_limit_kb", K_SIZE, OFF(flows.memory_limit_kb), 0, 64, 1 << 22},
+	{"desk", "accept_timeout_ms", K_INT, OFF(desk.accept_timeout_ms), 0, 100, 3600000},
+	{"desk", "default_team", K_STR, OFF(desk.default_team), CONFIG_NAME_MAX, 0, 0},
 	{"store", "synchronous", K_STR, 0, 0, 0, 0}, /* "full" or "normal" */
 	{"store", "batch_max", K_INT, OFF(store.batch_max), 0, 1, 100000},
 };
@@ -110,7 +114,7 @@ static const struct key *find_key(const char *section, const char *name)
 static int is_section(const char *name)
 {
 	return !strcmp(name, "chat") || !strcmp(name, "script") || !strcmp(name, "store") ||
-	       !strcmp(name, "brain") || !strcmp(name, "flows");
+	       !strcmp(name, "brain") || !strcmp(name, "flows") || !strcmp(name, "desk");
 }
 
 /* An object of name -> non-empty string, merged over the defaults (a name

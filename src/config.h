@@ -69,6 +69,11 @@ struct config {
 	} flows;
 
 	struct {
+		int accept_timeout_ms;      /* an offer not accepted by then goes to someone else */
+		char default_team[CONFIG_NAME_MAX]; /* handoffs with no team of their own */
+	} desk;
+
+	struct {
 		int synchronous_full;       /* PRAGMA synchronous=FULL (else NORMAL) */
 		int batch_max;              /* jobs per group commit */
 	} store;

@@ -46,6 +46,8 @@ struct conversation {
 	int call_in_flight;       /* a backend call of this process is out */
 	uint16_t call_gen;        /* tells a current call's reply from a stale one */
 	char flow_msg_id[WIRE_ID_MAX + 1]; /* the last customer message: what later replies answer */
+	int status;               /* enum store_conv_status: bot, queued, with an agent, closed */
+	int unsure;               /* the bot's fallbacks in a row */
 	UT_hash_handle hh;
 };
 

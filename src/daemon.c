@@ -20,7 +20,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "chat.h"
+#include "desk.h"
 #include "clock.h"
 #include "server.h"
 
@@ -64,7 +66,8 @@ static void drain_tick(lws_sorted_usec_list_t *sul)
 		return;
 	}
 	chat_close_all(d->chat, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
-	if (chat_connections(d->chat) > 0 && !late) {
+	agents_close_all(d->agents, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
+	if ((chat_connections(d->chat) > 0 || agents_connections(d->agents) > 0) && !late) {
 		lws_sul_schedule(d->lws, 0, &d->drain_sul, drain_tick, DRAIN_TICK_US);
 		return;
 	}
@@ -166,6 +169,8 @@ int daemon_run(const struct config *cfg)
 		 cfg->content_dir, bst.languages, bst.faq_entries, bst.intents, bst.patterns,
 		 bst.examples, bst.model_classes, bst.build_ms);
 	d->chat = chat_new(d);
+	d->agents = agents_new(d);
+	d->desk = desk_new(d);
 	if (server_start(d, err, sizeof(err))) {
 		log_error(&d->log, "startup_failed", "reason=%s", log_quote(err, q, sizeof(q)));
 		goto out;
@@ -189,6 +194,7 @@ int daemon_run(const struct config *cfg)
 	}
 
 	chat_start(d->chat);
+	desk_start(d->desk);
 	log_info(&d->log, "listening", "addr=%s port=%d version=%s store=%s", cfg->listen,
 		 server_port(d), SUPPORTD_VERSION, log_quote(dbpath, q, sizeof(q)));
 	while (!d->stop)
@@ -208,7 +214,10 @@ out:
 	d->store = NULL;
 	backend_free(d->backend); /* requests in flight end unanswered */
 	d->backend = NULL;
+	desk_free(d->desk);      /* before the context: it cancels its timer there */
+	d->desk = NULL;
 	server_stop(d);          /* closes every connection */
+	agents_free(d->agents);
 	chat_free(d->chat);
 	pipeline_close(d->pipeline);
 	if (d->signal_fd >= 0 && !d->signal_fd_adopted)

@@ -28,6 +28,8 @@ struct daemon {
 	pipeline *pipeline;          /* owned */
 	backend *backend;            /* owned: flows' calls to the company backend */
 	struct chat *chat;           /* owned */
+	struct agents *agents;       /* owned: agents' connections */
+	struct desk *desk;           /* owned: the queue and assignments */
 	struct lws_context *lws;     /* owned */
 	struct lws_vhost *vhost;     /* borrowed from lws */
 	struct server_state *server_state; /* owned by server.c */

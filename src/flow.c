@@ -27,9 +27,10 @@
 #define LANGS_MAX 16
 
 /* What the daemon says itself, in each language of lua/locale/. */
-static const char *const own_keys[] = {"flow.timeout", "flow.error", "flow.handoff",
-				       "flow.busy", NULL};
-#define OWN_KEYS 4
+static const char *const own_keys[] = {"flow.timeout", "flow.error", "flow.handoff", "flow.busy",
+				       "desk.joined", "desk.closed", "desk.csat_thanks",
+				       "desk.offline", "desk.closed_hours", NULL};
+#define OWN_KEYS 9
 
 struct flowdef {
 	char name[FLOW_NAME_MAX + 1];
@@ -62,6 +63,7 @@ struct run {
 	enum want want;           /* what the last yield asked for */
 	struct flow_call call;    /* W_HTTP */
 	char *handoff_team, *handoff_reason; /* W_END */
+	char *ticket_email, *ticket_message; /* ticket{} this step */
 	struct wire_reply out[FLOW_SAYS_MAX];
 	size_t n_out;
 	UT_hash_handle hh;
@@ -137,6 +139,10 @@ static const char prelude[] =
 	"  post = function(url, body) return http_call('POST', url, body) end,\n"
 	"}\n"
 	"api.t = t\n"
+	"function api.ticket(o)\n"
+	"  if type(o) ~= 'table' then error('ticket: pass a table {email=, message=}', 2) end\n"
+	"  prim.ticket(o.email, o.message)\n"
+	"end\n"
 	"local m = {}\n"
 	"for k, f in pairs(sandbox.math) do\n"
 	"  if k ~= 'random' and k ~= 'randomseed' then m[k] = f end\n"
@@ -186,6 +192,26 @@ const char *flowhost_text(const flowhost *fh, const char *lang, const char *key)
 		if (!strcmp(own_keys[k], key))
 			return locale_text(fh, lang ? lang : "en", k);
 	return key;
+}
+
+char *flowhost_fill(const flowhost *fh, const char *lang, const char *key, const char *name,
+		    const char *value)
+{
+	const char *text = flowhost_text(fh, lang, key);
+	char mark[40];
+	const char *at;
+	size_t vl = strlen(value), ml;
+	char *out;
+
+	snprintf(mark, sizeof(mark), "{%s}", name);
+	ml = strlen(mark);
+	if (!(at = strstr(text, mark)))
+		return xstrdup(text);
+	out = xmalloc(strlen(text) - ml + vl + 1);
+	memcpy(out, text, (size_t)(at - text));
+	memcpy(out + (at - text), value, vl);
+	strcpy(out + (at - text) + vl, at + ml);
+	return out;
 }
 
 /* ===== the API's C half ===== */
@@ -280,6 +306,27 @@ static int l_handoff(lua_State *L)
 	r->handoff_reason = reason ? xstrndup(reason, 200) : NULL;
 	r->want = W_END;
 	return lua_yield(L, 0);
+}
+
+/* ticket(email, message): an offline ticket for the run's team. */
+static int l_ticket(lua_State *L)
+{
+	struct run *r = current(L, 0);
+	size_t el, ml;
+	const char *email = luaL_checklstring(L, 1, &el);
+	const char *msg = luaL_checklstring(L, 2, &ml);
+
+	if (!flow_email_valid(email, el))
+		return luaL_error(L, "ticket: email is not an e-mail address");
+	if (ml == 0 || ml > 4000 || strlen(msg) != ml || !wire_utf8_valid(msg, ml))
+		return luaL_error(L, "ticket: message must be 1 to 4000 bytes of text");
+	if (replaying(r))
+		return 0;
+	free(r->ticket_email);
+	free(r->ticket_message);
+	r->ticket_email = xstrdup(email);
+	r->ticket_message = xstrdup(msg);
+	return 0;
 }
 
 /* t(key, ...): the run's language's text for key, formatted with the rest. */
@@ -422,6 +469,8 @@ static void free_run(flowhost *fh, struct run *r)
 	free(r->team);
 	free(r->handoff_team);
 	free(r->handoff_reason);
+	free(r->ticket_email);
+	free(r->ticket_message);
 	free(r);
 }
 
@@ -465,6 +514,8 @@ void flow_outcome_clear(struct flow_outcome *o)
 	free(o->team);
 	free(o->reason);
 	free(o->slots);
+	free(o->ticket_email);
+	free(o->ticket_message);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -661,6 +712,13 @@ static int collect(flowhost *fh, struct run *r, struct flow_outcome *out, char *
 {
 	lua_State *L = fh->L;
 
+	if (r->ticket_email) {
+		free(out->ticket_email);
+		free(out->ticket_message);
+		out->ticket_email = r->ticket_email;
+		out->ticket_message = r->ticket_message;
+		r->ticket_email = r->ticket_message = NULL;
+	}
 	if (r->n_out) {
 		out->replies = xrealloc(out->replies, (out->n + r->n_out) * sizeof(*out->replies));
 		memcpy(out->replies + out->n, r->out, r->n_out * sizeof(*r->out));
@@ -922,7 +980,7 @@ static int push_prim(lua_State *L, flowhost *fh)
 {
 	static const luaL_Reg prims[] = {
 		{"say", l_say}, {"await", l_await}, {"http", l_http}, {"handoff", l_handoff},
-		{"t", l_t}, {"validate", l_validate}, {NULL, NULL}};
+		{"t", l_t}, {"validate", l_validate}, {"ticket", l_ticket}, {NULL, NULL}};
 	lua_newtable(L);
 	lua_pushlightuserdata(L, fh);
 	luaL_setfuncs(L, prims, 1);

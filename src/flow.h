@@ -69,6 +69,8 @@ struct flow_outcome {
 	char *team;                /* owned. HANDOFF, FAILED: who takes over */
 	char *reason;              /* owned. HANDOFF, FAILED: why (for agents and the log) */
 	char *slots;               /* owned JSON of the run's slots, or NULL if unknown */
+	char *ticket_email;        /* owned: ticket{} asked for an offline ticket, else NULL */
+	char *ticket_message;      /* owned */
 };
 
 /* Loads lua/flows/<name>.lua and the string catalogs lua/locale/<lang>.lua
@@ -87,9 +89,15 @@ int flowhost_has(const flowhost *fh, const char *name);
 size_t flowhost_count(const flowhost *fh);
 
 /* The catalog text for key in lang (falling back to English), for what the
- * daemon itself says about flows ("flow.timeout", "flow.error",
- * "flow.handoff", "flow.busy"). Borrowed; never NULL (the key itself). */
+ * daemon itself says about flows and the desk ("flow.timeout", "flow.error",
+ * "flow.handoff", "flow.busy", "desk.joined", "desk.closed",
+ * "desk.csat_thanks", "desk.offline", "desk.closed_hours"). Borrowed; never
+ * NULL (the key itself). */
 const char *flowhost_text(const flowhost *fh, const char *lang, const char *key);
+
+/* flowhost_text with "{name}" replaced by value (once). A new string. */
+char *flowhost_fill(const flowhost *fh, const char *lang, const char *key, const char *name,
+		    const char *value);
 
 /* Starts a run of log->flow (log fresh from flowlog_init). */
 void flow_start(flowhost *fh, const struct flow_conv *conv, struct flowlog *log,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ask.h"
+#include "agentadmin.h"
 #include "config.h"
 #include "daemon.h"
 
@@ -19,6 +20,7 @@ static const char usage_main[] =
 	"commands:\n"
 	"  serve      run the daemon (the default)\n"
 	"  ask        show what the bot decides for questions, and why\n"
+	"  agent      add and list support agents (the console's logins)\n"
 	"  version    print the version\n"
 	"  help       show this help, or `supportd help COMMAND`\n"
 	"\n"
@@ -163,6 +165,8 @@ int main(int argc, char **argv)
 		return cmd_serve(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ask"))
 		return ask_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "agent"))
+		return agentadmin_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version")) {
 		puts("supportd " SUPPORTD_VERSION);
 		return 0;

@@ -33,6 +33,7 @@ struct pipeline_input {
 	size_t text_len;
 	const char *choice;        /* id of a button the customer pressed, may be NULL */
 	const char *flow;          /* the flow waiting for an answer, or NULL */
+	int unsure;                /* the bot's fallbacks in a row before this message */
 };
 
 /* The bot's decision: zero or more replies. */

@@ -21,4 +21,7 @@ void ratelimit_init(struct ratelimit *rl, double rate, double burst, int64_t now
 /* Takes one token at time now_ms. Returns 1 if allowed, 0 if limited. */
 int ratelimit_take(struct ratelimit *rl, int64_t now_ms);
 
+/* 1 if a token could be taken at now_ms, without taking it. */
+int ratelimit_allows(struct ratelimit *rl, int64_t now_ms);
+
 #endif

@@ -532,6 +532,8 @@ static int call_on_message(lua_State *L)
 	lua_setfield(L, -2, "turn");
 	set_str(L, "flow", conv->flow);
 	set_str(L, "choice", conv->choice);
+	lua_pushinteger(L, conv->unsure);
+	lua_setfield(L, -2, "unsure");
 	lua_pushlstring(L, a->text, a->text_len);
 	if (a->understanding)
 		push_understanding(L, a->understanding);
@@ -614,6 +616,7 @@ static int read_action(lua_State *L, int idx, struct script_action *a, char *err
 	if (lua_istable(L, -1)) {
 		int h = lua_gettop(L);
 		a->handoff = 1;
+		a->upset = flag_field(L, h, "upset");
 		if (opt_field(L, h, "team", 64, &a->handoff_team, err, errlen) ||
 		    opt_field(L, h, "reason", 200, &a->handoff_reason, err, errlen) ||
 		    opt_field(L, h, "text", SCRIPT_MAX_TEXT, &a->handoff_text, err, errlen)) {

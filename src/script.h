@@ -31,6 +31,7 @@ struct script_conversation {
 	int64_t turn;             /* customer messages so far, this one included */
 	const char *flow;         /* the flow waiting for this message's answer, or NULL */
 	const char *choice;       /* the button pressed, or NULL */
+	int unsure;               /* the bot's fallbacks in a row before this message */
 };
 
 struct script_action;
@@ -107,6 +108,7 @@ struct script_action {
 	int to_flow;              /* the message answers the waiting flow */
 	int cancel_flow;          /* end the waiting flow */
 	int handoff;              /* hand the conversation to a person */
+	int upset;                /* ... who is upset: first in the queue */
 	char *handoff_team, *handoff_reason, *handoff_text; /* may be NULL */
 };
 

@@ -11,6 +11,7 @@
  * rolled-back batch. */
 #include "store.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <sqlite3.h>
@@ -72,6 +73,46 @@ static const char *const migrations[] = {
 	"  source TEXT NOT NULL,"
 	"  created_at INTEGER NOT NULL);"
 	"CREATE INDEX handoffs_conversation ON handoffs(conversation_id);",
+	/* 3: the support desk (docs/desk.md): agents, the queue of handed-off
+	 * chats (agent_id NULL while waiting), offline tickets, notes, and
+	 * each conversation's status, mood trend, resolution and rating. */
+	"ALTER TABLE conversations ADD COLUMN status TEXT NOT NULL DEFAULT 'bot';"
+	"ALTER TABLE conversations ADD COLUMN mood TEXT;"
+	"ALTER TABLE conversations ADD COLUMN resolution TEXT;"
+	"ALTER TABLE conversations ADD COLUMN closed_at INTEGER;"
+	"ALTER TABLE conversations ADD COLUMN csat INTEGER;"
+	"ALTER TABLE conversations ADD COLUMN csat_comment TEXT;"
+	"CREATE TABLE agents ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  teams TEXT NOT NULL,"
+	"  capacity INTEGER NOT NULL,"
+	"  token_hash TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE queue ("
+	"  conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),"
+	"  team TEXT NOT NULL,"
+	"  upset INTEGER NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  enqueued_at INTEGER NOT NULL,"
+	"  agent_id INTEGER REFERENCES agents(id),"
+	"  assigned_at INTEGER);"
+	"CREATE TABLE tickets ("
+	"  id INTEGER PRIMARY KEY,"
+	"  conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+	"  team TEXT NOT NULL,"
+	"  email TEXT NOT NULL,"
+	"  message TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  closed_at INTEGER);"
+	"CREATE INDEX tickets_open ON tickets(team) WHERE closed_at IS NULL;"
+	"CREATE TABLE notes ("
+	"  id INTEGER PRIMARY KEY,"
+	"  conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+	"  agent_id INTEGER NOT NULL REFERENCES agents(id),"
+	"  text TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE INDEX notes_conversation ON notes(conversation_id);",
 };
 
 enum stmt_id {
@@ -79,6 +120,9 @@ enum stmt_id {
 	S_CREATE, S_FIND_TOKEN, S_TOUCH, S_REPLAY, S_RECENT,
 	S_FIND_CLIENT_ID, S_CONV_STATE, S_CONV_IDS, S_SAVE_CONV_STATE, S_INSERT_EVENT, S_CLIENT_ACK,
 	S_FLOW_SAVE, S_FLOW_END, S_FLOW_GET, S_SLOTS, S_HANDOFF, S_DUE,
+	S_STATUS, S_Q_ENQUEUE, S_Q_ASSIGN, S_Q_REQUEUE, S_Q_DELETE, S_CLOSE, S_NOTE, S_CSAT,
+	S_TICKET, S_MOOD, S_DESK_LOAD, S_AGENT_GET, S_AGENT_ADD, S_AGENT_LIST, S_TICKETS,
+	S_CTX_CONV, S_CTX_EVENTS, S_CTX_HANDOFF, S_CTX_NOTES,
 	S__COUNT
 };
 
@@ -89,7 +133,7 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_CREATE] = "INSERT INTO conversations(public_id, token_hash, created_at,"
 		     " last_active_at, lang, name, email) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6)",
 	[S_FIND_TOKEN] = "SELECT id, public_id, last_active_at, last_seq, lang, name, email,"
-			 " token_hash, turns FROM conversations WHERE token_hash = ?1",
+			 " token_hash, turns, status FROM conversations WHERE token_hash = ?1",
 	[S_TOUCH] = "UPDATE conversations SET last_active_at = ?2, lang = coalesce(?3, lang),"
 		    " name = coalesce(?4, name), email = coalesce(?5, email) WHERE id = ?1"
 		    " RETURNING lang, name, email",
@@ -113,7 +157,9 @@ static const char *const stmt_sql[S__COUNT] = {
 			" waiting = ?4, deadline_ms = ?5, updated_at = ?6",
 	[S_FLOW_END] = "DELETE FROM flow_runs WHERE conversation_id = ?1",
 	[S_FLOW_GET] = "SELECT log, waiting, deadline_ms FROM flow_runs WHERE conversation_id = ?1",
-	[S_SLOTS] = "UPDATE conversations SET slots = ?2 WHERE id = ?1",
+	/* merged (RFC 7396): a flow started later keeps what earlier ones learned */
+	[S_SLOTS] = "UPDATE conversations SET slots = json_patch(coalesce(slots, '{}'), ?2)"
+		    " WHERE id = ?1",
 	[S_HANDOFF] = "INSERT INTO handoffs(conversation_id, team, reason, source, created_at)"
 		      " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[S_DUE] = "SELECT c.id, c.public_id, c.lang, c.name, f.log, f.waiting, f.deadline_ms"
@@ -121,6 +167,44 @@ static const char *const stmt_sql[S__COUNT] = {
 		  " WHERE (f.waiting = 'answer' AND f.deadline_ms <= ?1)"
 		  " OR (f.waiting = 'http' AND f.updated_at < ?2)"
 		  " ORDER BY f.deadline_ms LIMIT ?3",
+	[S_STATUS] = "UPDATE conversations SET status = ?2 WHERE id = ?1",
+	[S_Q_ENQUEUE] = "INSERT INTO queue(conversation_id, team, upset, reason, enqueued_at)"
+			" VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(conversation_id) DO UPDATE SET"
+			" team = ?2, upset = max(upset, ?3), reason = ?4, agent_id = NULL,"
+			" assigned_at = NULL",
+	[S_Q_ASSIGN] = "UPDATE queue SET agent_id = ?2, assigned_at = ?3 WHERE conversation_id = ?1",
+	[S_Q_REQUEUE] = "UPDATE queue SET agent_id = NULL, assigned_at = NULL,"
+			" team = coalesce(?2, team) WHERE conversation_id = ?1",
+	[S_Q_DELETE] = "DELETE FROM queue WHERE conversation_id = ?1",
+	[S_CLOSE] = "UPDATE conversations SET status = 'closed', resolution = ?2, closed_at = ?3"
+		    " WHERE id = ?1",
+	[S_NOTE] = "INSERT INTO notes(conversation_id, agent_id, text, created_at)"
+		   " VALUES (?1, ?2, ?3, ?4)",
+	[S_CSAT] = "UPDATE conversations SET csat = ?2, csat_comment = ?3 WHERE id = ?1",
+	[S_TICKET] = "INSERT INTO tickets(conversation_id, team, email, message, created_at)"
+		     " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[S_MOOD] = "UPDATE conversations SET mood = ?2 WHERE id = ?1",
+	[S_DESK_LOAD] = "SELECT q.conversation_id, c.public_id, c.name, c.lang, q.team, q.reason,"
+			" q.upset, q.enqueued_at, q.agent_id FROM queue q"
+			" JOIN conversations c ON c.id = q.conversation_id"
+			" ORDER BY q.upset DESC, q.enqueued_at",
+	[S_AGENT_GET] = "SELECT id, name, teams, capacity, token_hash FROM agents WHERE name = ?1",
+	[S_AGENT_ADD] = "INSERT INTO agents(name, teams, capacity, token_hash, created_at)"
+			" VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(name) DO UPDATE SET teams = ?2,"
+			" capacity = ?3, token_hash = ?4 RETURNING id",
+	[S_AGENT_LIST] = "SELECT id, name, teams, capacity FROM agents ORDER BY name",
+	[S_TICKETS] = "SELECT t.id, t.conversation_id, c.public_id, t.team, t.email, t.message,"
+		      " t.created_at FROM tickets t JOIN conversations c ON c.id = t.conversation_id"
+		      " WHERE t.closed_at IS NULL AND instr(',' || ?1 || ',', ',' || t.team || ',') > 0"
+		      " ORDER BY t.id LIMIT 200",
+	[S_CTX_CONV] = "SELECT public_id, name, email, lang, slots, mood, status FROM conversations"
+		       " WHERE id = ?1",
+	[S_CTX_EVENTS] = "SELECT seq, body FROM events WHERE conversation_id = ?1 ORDER BY seq",
+	[S_CTX_HANDOFF] = "SELECT team, reason, source, created_at FROM handoffs"
+			  " WHERE conversation_id = ?1 ORDER BY id DESC LIMIT 1",
+	[S_CTX_NOTES] = "SELECT a.name, n.text, n.created_at FROM notes n"
+			" LEFT JOIN agents a ON a.id = n.agent_id WHERE n.conversation_id = ?1"
+			" ORDER BY n.id",
 };
 
 /* The message ids of one conversation, as SipHash values in an open
@@ -221,6 +305,44 @@ static void free_results(struct store_job *j)
 	free(j->due);
 	j->due = NULL;
 	j->n_due = 0;
+	for (size_t i = 0; i < j->n_queued; i++) {
+		free(j->queued[i].name);
+		free(j->queued[i].lang);
+		free(j->queued[i].team);
+		free(j->queued[i].reason);
+	}
+	free(j->queued);
+	j->queued = NULL;
+	j->n_queued = 0;
+	for (size_t i = 0; i < j->n_agents; i++)
+		store_agent_clear(&j->agents[i]);
+	free(j->agents);
+	j->agents = NULL;
+	j->n_agents = 0;
+	for (size_t i = 0; i < j->n_tickets; i++) {
+		free(j->tickets[i].team);
+		free(j->tickets[i].email);
+		free(j->tickets[i].message);
+	}
+	free(j->tickets);
+	j->tickets = NULL;
+	j->n_tickets = 0;
+	free(j->context);
+	j->context = NULL;
+	if (j->op == STORE_AGENT_GET) { /* its agent is an output */
+		char *name = j->agent.name;
+		j->agent.name = NULL;
+		store_agent_clear(&j->agent);
+		j->agent.name = name;
+	}
+}
+
+void store_agent_clear(struct store_agent *a)
+{
+	free(a->name);
+	free(a->teams);
+	free(a->token_hash);
+	memset(a, 0, sizeof(*a));
 }
 
 void store_job_free(struct store_job *j)
@@ -241,6 +363,12 @@ void store_job_free(struct store_job *j)
 	free(j->slots);
 	free(j->handoff_team);
 	free(j->handoff_reason);
+	free(j->desk.team);
+	free(j->desk.reason);
+	free(j->desk.text);
+	free(j->desk.email);
+	free(j->mood);
+	store_agent_clear(&j->agent);
 	if (j->user_free)
 		j->user_free(j->user);
 	free(j);
@@ -330,6 +458,14 @@ static int run_resume(store *st, struct store_job *j)
 	last_active = sqlite3_column_int64(s, 2);
 	j->seq = sqlite3_column_int64(s, 3);
 	j->turns = sqlite3_column_int64(s, 8);
+	{
+		const char *status = (const char *)sqlite3_column_text(s, 9);
+		j->conv_status = !status ? STORE_CONV_BOT
+			       : !strcmp(status, "queued") ? STORE_CONV_QUEUED
+			       : !strcmp(status, "agent") ? STORE_CONV_AGENT
+			       : !strcmp(status, "closed") ? STORE_CONV_CLOSED
+							   : STORE_CONV_BOT;
+	}
 	finish(s);
 	if (j->now_ms - last_active > j->ttl_ms) {
 		j->status = STORE_EXPIRED;
@@ -529,6 +665,7 @@ static int find_client_id(store *st, int64_t conv, const char *client_id, int64_
 }
 
 static int run_bot_state(store *st, const struct store_job *j);
+static int run_desk(store *st, const struct store_job *j);
 
 /* The customer message (or a lone frame) and its extras take the next
  * seqs. A message id already stored consumes none: the job reports the
@@ -557,7 +694,7 @@ static int run_append(store *st, struct store_job *j)
 		}
 	}
 	seq = c->last_seq + (j->body ? 1 : 0);
-	if (seq + (j->body ? 0 : 1) > j->max_events) {
+	if ((j->body || j->n_extra) && seq + (j->body ? 0 : 1) > j->max_events) {
 		j->status = STORE_FULL;
 		return 0;
 	}
@@ -622,6 +759,15 @@ static int run_bot_state(store *st, const struct store_job *j)
 		if (exec_stmt(st, S_SLOTS))
 			return -1;
 	}
+	if (j->mood) {
+		s = st->stmt[S_MOOD];
+		sqlite3_bind_int64(s, 1, j->conv);
+		sqlite3_bind_text(s, 2, j->mood, -1, SQLITE_STATIC);
+		if (exec_stmt(st, S_MOOD))
+			return -1;
+	}
+	if (j->desk.op != STORE_DESK_NONE && run_desk(st, j))
+		return -1;
 	if (j->handoff_team) {
 		s = st->stmt[S_HANDOFF];
 		sqlite3_bind_int64(s, 1, j->conv);
@@ -634,6 +780,265 @@ static int run_bot_state(store *st, const struct store_job *j)
 			return -1;
 	}
 	return 0;
+}
+
+static int set_status(store *st, int64_t conv, const char *status)
+{
+	sqlite3_stmt *s = st->stmt[S_STATUS];
+	sqlite3_bind_int64(s, 1, conv);
+	sqlite3_bind_text(s, 2, status, -1, SQLITE_STATIC);
+	return exec_stmt(st, S_STATUS);
+}
+
+/* An APPEND's desk change (store_desk_op). */
+static int run_desk(store *st, const struct store_job *j)
+{
+	const struct store_desk *k = &j->desk;
+	sqlite3_stmt *s;
+
+	switch (k->op) {
+	case STORE_DESK_ENQUEUE:
+		s = st->stmt[S_Q_ENQUEUE];
+		sqlite3_bind_int64(s, 1, j->conv);
+		sqlite3_bind_text(s, 2, k->team, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 3, k->upset);
+		sqlite3_bind_text(s, 4, k->reason ? k->reason : "", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 5, j->now_ms);
+		return exec_stmt(st, S_Q_ENQUEUE) || set_status(st, j->conv, "queued");
+	case STORE_DESK_ASSIGN:
+		s = st->stmt[S_Q_ASSIGN];
+		sqlite3_bind_int64(s, 1, j->conv);
+		sqlite3_bind_int64(s, 2, k->agent_id);
+		sqlite3_bind_int64(s, 3, j->now_ms);
+		return exec_stmt(st, S_Q_ASSIGN) || set_status(st, j->conv, "agent");
+	case STORE_DESK_REQUEUE:
+		s = st->stmt[S_Q_REQUEUE];
+		sqlite3_bind_int64(s, 1, j->conv);
+		bind_opt_text(s, 2, k->team);
+		return exec_stmt(st, S_Q_REQUEUE) || set_status(st, j->conv, "queued");
+	case STORE_DESK_CLOSE:
+		s = st->stmt[S_Q_DELETE];
+		sqlite3_bind_int64(s, 1, j->conv);
+		if (exec_stmt(st, S_Q_DELETE))
+			return -1;
+		s = st->stmt[S_CLOSE];
+		sqlite3_bind_int64(s, 1, j->conv);
+		bind_opt_text(s, 2, k->text);
+		sqlite3_bind_int64(s, 3, j->now_ms);
+		return exec_stmt(st, S_CLOSE);
+	case STORE_DESK_REOPEN:
+		return set_status(st, j->conv, "bot");
+	case STORE_DESK_NOTE:
+		s = st->stmt[S_NOTE];
+		sqlite3_bind_int64(s, 1, j->conv);
+		sqlite3_bind_int64(s, 2, k->agent_id);
+		sqlite3_bind_text(s, 3, k->text, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 4, j->now_ms);
+		return exec_stmt(st, S_NOTE);
+	case STORE_DESK_CSAT:
+		s = st->stmt[S_CSAT];
+		sqlite3_bind_int64(s, 1, j->conv);
+		sqlite3_bind_int(s, 2, k->rating);
+		bind_opt_text(s, 3, k->text);
+		return exec_stmt(st, S_CSAT);
+	case STORE_DESK_TICKET:
+		s = st->stmt[S_TICKET];
+		sqlite3_bind_int64(s, 1, j->conv);
+		sqlite3_bind_text(s, 2, k->team, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, k->email, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, k->text, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 5, j->now_ms);
+		return exec_stmt(st, S_TICKET) || set_status(st, j->conv, "ticket");
+	default:
+		return 0;
+	}
+}
+
+/* Grows an output array by one zeroed element. */
+static void *grow(void *v, size_t *n, size_t size)
+{
+	char *p = realloc(v, (*n + 1) * size);
+	if (!p)
+		abort();
+	memset(p + *n * size, 0, size);
+	(*n)++;
+	return p;
+}
+
+static int run_desk_load(store *st, struct store_job *j)
+{
+	sqlite3_stmt *s = st->stmt[S_DESK_LOAD];
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		j->queued = grow(j->queued, &j->n_queued, sizeof(*j->queued));
+		struct store_queued *q = &j->queued[j->n_queued - 1];
+		q->conv = sqlite3_column_int64(s, 0);
+		snprintf(q->public_id, sizeof(q->public_id), "%s",
+			 (const char *)sqlite3_column_text(s, 1));
+		q->name = dup_column(s, 2);
+		q->lang = dup_column(s, 3);
+		q->team = dup_column(s, 4);
+		q->reason = dup_column(s, 5);
+		q->upset = sqlite3_column_int(s, 6);
+		q->enqueued_at = sqlite3_column_int64(s, 7);
+		q->agent_id = sqlite3_column_int64(s, 8);
+	}
+	finish(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int run_agent_get(store *st, struct store_job *j)
+{
+	sqlite3_stmt *s = st->stmt[S_AGENT_GET];
+	int rc;
+
+	sqlite3_bind_text(s, 1, j->agent.name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		j->agent.id = sqlite3_column_int64(s, 0);
+		j->agent.teams = dup_column(s, 2);
+		j->agent.capacity = sqlite3_column_int(s, 3);
+		j->agent.token_hash = dup_column(s, 4);
+	}
+	finish(s);
+	if (rc == SQLITE_DONE) {
+		j->status = STORE_NOT_FOUND;
+		return 0;
+	}
+	if (rc != SQLITE_ROW)
+		return -1;
+	s = st->stmt[S_TICKETS];
+	sqlite3_bind_text(s, 1, j->agent.teams, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		j->tickets = grow(j->tickets, &j->n_tickets, sizeof(*j->tickets));
+		struct store_ticket *t = &j->tickets[j->n_tickets - 1];
+		t->id = sqlite3_column_int64(s, 0);
+		t->conv = sqlite3_column_int64(s, 1);
+		snprintf(t->public_id, sizeof(t->public_id), "%s",
+			 (const char *)sqlite3_column_text(s, 2));
+		t->team = dup_column(s, 3);
+		t->email = dup_column(s, 4);
+		t->message = dup_column(s, 5);
+		t->created_at = sqlite3_column_int64(s, 6);
+	}
+	finish(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int run_agent_add(store *st, struct store_job *j)
+{
+	sqlite3_stmt *s = st->stmt[S_AGENT_ADD];
+	int rc;
+
+	sqlite3_bind_text(s, 1, j->agent.name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, j->agent.teams, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, j->agent.capacity);
+	sqlite3_bind_text(s, 4, j->agent.token_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, j->now_ms);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		j->agent.id = sqlite3_column_int64(s, 0);
+	finish(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int run_agent_list(store *st, struct store_job *j)
+{
+	sqlite3_stmt *s = st->stmt[S_AGENT_LIST];
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		j->agents = grow(j->agents, &j->n_agents, sizeof(*j->agents));
+		struct store_agent *a = &j->agents[j->n_agents - 1];
+		a->id = sqlite3_column_int64(s, 0);
+		a->name = dup_column(s, 1);
+		a->teams = dup_column(s, 2);
+		a->capacity = sqlite3_column_int(s, 3);
+	}
+	finish(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* A text column parsed as JSON, or null. */
+static json_t *json_column(sqlite3_stmt *s, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(s, col);
+	json_t *v = t ? json_loads(t, JSON_DECODE_ANY, NULL) : NULL;
+	return v ? v : json_null();
+}
+
+static json_t *text_column(sqlite3_stmt *s, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(s, col);
+	json_t *v = t ? json_string(t) : NULL;
+	return v ? v : json_null();
+}
+
+/* What an agent sees of a conversation, as one JSON object. */
+static int run_context(store *st, struct store_job *j)
+{
+	sqlite3_stmt *s = st->stmt[S_CTX_CONV];
+	json_t *ctx = json_object(), *list;
+	int rc;
+
+	sqlite3_bind_int64(s, 1, j->conv);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		finish(s);
+		json_decref(ctx);
+		if (rc == SQLITE_DONE) {
+			j->status = STORE_NOT_FOUND;
+			return 0;
+		}
+		return -1;
+	}
+	json_object_set_new(ctx, "conversation", text_column(s, 0));
+	json_object_set_new(ctx, "customer", json_pack("{s:o, s:o, s:o}", "name", text_column(s, 1),
+						       "email", text_column(s, 2), "lang",
+						       text_column(s, 3)));
+	json_object_set_new(ctx, "slots", json_column(s, 4));
+	json_object_set_new(ctx, "mood", json_column(s, 5));
+	json_object_set_new(ctx, "status", text_column(s, 6));
+	finish(s);
+
+	s = st->stmt[S_CTX_HANDOFF];
+	sqlite3_bind_int64(s, 1, j->conv);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		json_object_set_new(ctx, "handoff",
+				    json_pack("{s:o, s:o, s:o, s:I}", "team", text_column(s, 0),
+					      "reason", text_column(s, 1), "source", text_column(s, 2),
+					      "at", (json_int_t)sqlite3_column_int64(s, 3)));
+	else
+		json_object_set_new(ctx, "handoff", json_null());
+	finish(s);
+
+	list = json_array();
+	s = st->stmt[S_CTX_EVENTS];
+	sqlite3_bind_int64(s, 1, j->conv);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		json_t *e = json_column(s, 1);
+		if (json_is_object(e))
+			json_object_set_new(e, "seq", json_integer(sqlite3_column_int64(s, 0)));
+		json_array_append_new(list, e);
+	}
+	finish(s);
+	json_object_set_new(ctx, "transcript", list);
+
+	list = json_array();
+	s = st->stmt[S_CTX_NOTES];
+	sqlite3_bind_int64(s, 1, j->conv);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(list, json_pack("{s:o, s:o, s:I}", "agent", text_column(s, 0),
+						      "text", text_column(s, 1), "at",
+						      (json_int_t)sqlite3_column_int64(s, 2)));
+	finish(s);
+	json_object_set_new(ctx, "notes", list);
+	j->context = json_dumps(ctx, JSON_COMPACT);
+	json_decref(ctx);
+	if (!j->context)
+		abort();
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 static int run_flows_due(store *st, struct store_job *j)
@@ -684,6 +1089,11 @@ static int run_job(store *st, struct store_job *j)
 	case STORE_APPEND: rc = run_append(st, j); break;
 	case STORE_CLIENT_ACK: rc = run_client_ack(st, j); break;
 	case STORE_FLOWS_DUE: rc = run_flows_due(st, j); break;
+	case STORE_DESK_LOAD: rc = run_desk_load(st, j); break;
+	case STORE_AGENT_GET: rc = run_agent_get(st, j); break;
+	case STORE_AGENT_ADD: rc = run_agent_add(st, j); break;
+	case STORE_AGENT_LIST: rc = run_agent_list(st, j); break;
+	case STORE_CONTEXT: rc = run_context(st, j); break;
 	default: rc = -1; break;
 	}
 	if (rc)

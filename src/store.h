@@ -31,6 +31,63 @@ enum store_op {
 	STORE_APPEND,     /* append a content frame: assigns seq, dedups client_id */
 	STORE_CLIENT_ACK, /* remember the highest seq the client has shown */
 	STORE_FLOWS_DUE,  /* flows to end (no answer in time) or recover (call cut off) */
+	STORE_DESK_LOAD,  /* the queue as stored: every waiting and assigned chat */
+	STORE_AGENT_GET,  /* an agent by name, and the open tickets of its teams */
+	STORE_AGENT_ADD,  /* a new agent (supportd agent add) */
+	STORE_AGENT_LIST, /* every agent (supportd agent list) */
+	STORE_CONTEXT,    /* what an agent sees of a conversation */
+};
+
+/* A conversation's status (conversations.status). */
+enum store_conv_status { STORE_CONV_BOT, STORE_CONV_QUEUED, STORE_CONV_AGENT, STORE_CONV_CLOSED };
+
+/* What an APPEND changes at the support desk, with its frames. */
+enum store_desk_op {
+	STORE_DESK_NONE,
+	STORE_DESK_ENQUEUE, /* into the queue: team, upset, reason; status "queued" */
+	STORE_DESK_ASSIGN,  /* to agent_id; status "agent" */
+	STORE_DESK_REQUEUE, /* back to waiting, for team; status "queued" */
+	STORE_DESK_CLOSE,   /* out of the queue; resolution in text; status "closed" */
+	STORE_DESK_REOPEN,  /* a closed chat goes back to the bot: status "bot" */
+	STORE_DESK_NOTE,    /* an agent's note: agent_id, text */
+	STORE_DESK_CSAT,    /* rating, comment in text */
+	STORE_DESK_TICKET,  /* an offline ticket: team, email, text */
+};
+
+struct store_desk {
+	enum store_desk_op op;
+	char *team, *reason;        /* owned */
+	int upset;
+	int64_t agent_id;
+	char *text;                 /* owned: note, resolution, comment, ticket message */
+	char *email;                /* owned: ticket */
+	int rating;                 /* CSAT 1..5 */
+};
+
+/* A chat in the stored queue (STORE_DESK_LOAD). */
+struct store_queued {
+	int64_t conv;
+	char public_id[CONVERSATION_ID_LEN + 1];
+	char *name, *lang, *team, *reason; /* owned; name, lang may be NULL */
+	int upset;
+	int64_t enqueued_at;
+	int64_t agent_id;           /* 0: waiting */
+};
+
+/* An offline ticket. */
+struct store_ticket {
+	int64_t id, conv, created_at;
+	char public_id[CONVERSATION_ID_LEN + 1];
+	char *team, *email, *message; /* owned */
+};
+
+/* An agent (STORE_AGENT_GET, _ADD, _LIST). */
+struct store_agent {
+	int64_t id;
+	char *name;                 /* owned */
+	char *teams;                /* owned: team names separated by ',' */
+	int capacity;
+	char *token_hash;           /* owned: Argon2id string (GET, ADD in) */
 };
 
 /* What an APPEND does to the conversation's flow run. */
@@ -121,8 +178,21 @@ struct store_job {
 	int64_t started_ms;         /* in: FLOWS_DUE: calls older than this are cut off */
 	struct store_due *due;      /* out: FLOWS_DUE, owned */
 	size_t n_due;
+	struct store_desk desk;     /* in: APPEND */
+	char *mood;                 /* owned. in: APPEND: the mood trend as JSON, or NULL */
+	struct store_queued *queued;/* out: DESK_LOAD, owned */
+	size_t n_queued;
+	struct store_agent agent;   /* in: AGENT_ADD (and name for GET). out: GET */
+	struct store_agent *agents; /* out: AGENT_LIST, owned */
+	size_t n_agents;
+	struct store_ticket *tickets;/* out: AGENT_GET (open tickets of its teams), owned */
+	size_t n_tickets;
+	char *context;              /* out: CONTEXT: a JSON object (docs/desk.md), owned */
+	int conv_status;            /* out: RESUME: enum store_conv_status */
 	void *user;                 /* the submitter's own data, freed with user_free */
 	void (*user_free)(void *user);
+	void (*after)(struct store_job *job, void *ud); /* the submitter's: run after done */
+	void *after_ud;
 
 	enum store_status status;   /* out */
 	int64_t seq;                /* out: APPEND's seq; RESUME's last_seq */
@@ -146,6 +216,9 @@ struct store_options {
 
 /* Returns a new zeroed job. Aborts on allocation failure. */
 struct store_job *store_job_new(enum store_op op);
+
+/* Frees what an agent record holds and zeroes it. */
+void store_agent_clear(struct store_agent *a);
 
 /* Frees a job and everything it owns. NULL is fine. */
 void store_job_free(struct store_job *job);

@@ -28,6 +28,13 @@ static const char *error_codes[WIRE_ERR__COUNT] = {
 	[WIRE_ERR_SERVER_BUSY] = "server_busy",
 	[WIRE_ERR_FRAME_TOO_LARGE] = "frame_too_large",
 	[WIRE_ERR_NOT_AVAILABLE] = "not_available",
+	[WIRE_ERR_LOGIN_REQUIRED] = "login_required",
+	[WIRE_ERR_LOGIN_FAILED] = "login_failed",
+	[WIRE_ERR_NOT_FOUND] = "not_found",
+	[WIRE_ERR_FORBIDDEN] = "forbidden",
+	[WIRE_ERR_NOT_ASSIGNED] = "not_assigned",
+	[WIRE_ERR_AT_CAPACITY] = "at_capacity",
+	[WIRE_ERR_NOT_CLOSED] = "not_closed",
 };
 
 const char *wire_error_code(enum wire_error e)
@@ -240,6 +247,16 @@ int wire_parse(const char *buf, size_t len, size_t max_text, struct wire_in *in,
 			goto err;
 		}
 		in->state = json_is_true(st);
+	} else if (!strcmp(t, "csat")) {
+		json_t *r = json_object_get(root, "rating");
+		in->type = WIRE_IN_CSAT;
+		if (!json_is_integer(r) || json_integer_value(r) < 1 || json_integer_value(r) > 5) {
+			fault(f, WIRE_ERR_BAD_FIELD, "field \"rating\" must be an integer from 1 to 5");
+			goto err;
+		}
+		in->rating = (int)json_integer_value(r);
+		if (opt_string(root, "comment", WIRE_COMMENT_MAX, &in->comment, f))
+			goto err;
 	} else if (!strcmp(t, "ack")) {
 		json_t *seq = json_object_get(root, "seq");
 		in->type = WIRE_IN_ACK;
@@ -280,6 +297,7 @@ void wire_reply_clear(struct wire_reply *r)
 	}
 	free(r->choices);
 	free(r->handoff_team);
+	free(r->agent_name);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -400,6 +418,12 @@ char *wire_typing(const char *from, int state)
 	return dump(json_pack("{s:s, s:s, s:b}", "type", "typing", "from", from, "state", state));
 }
 
+char *wire_queue(const char *team, int position, int64_t eta_sec)
+{
+	return dump(json_pack("{s:s, s:s, s:i, s:I}", "type", "queue", "team", team, "position",
+			      position, "estimated_wait_sec", (json_int_t)eta_sec));
+}
+
 char *wire_message_body(const char *id, const char *text, size_t text_len, int64_t ts)
 {
 	struct jw w = {0};
@@ -419,7 +443,14 @@ char *wire_reply_body(const struct wire_reply *r, const char *in_reply_to, int64
 	const char *source = r->source ? r->source : "pipeline";
 	struct jw w = {0};
 
-	jw_raw(&w, "{\"type\":\"reply\",\"from\":\"bot\",\"text\":");
+	jw_raw(&w, "{\"type\":\"reply\",\"from\":");
+	jw_string(&w, r->from ? r->from : "bot", strlen(r->from ? r->from : "bot"));
+	if (r->agent_name) {
+		jw_raw(&w, ",\"agent\":{\"name\":");
+		jw_string(&w, r->agent_name, strlen(r->agent_name));
+		jw_raw(&w, "}");
+	}
+	jw_raw(&w, ",\"text\":");
 	jw_string(&w, r->text, strlen(r->text));
 	jw_raw(&w, ",\"source\":");
 	jw_string(&w, source, strlen(source));

@@ -31,13 +31,21 @@ enum wire_error {
 	WIRE_ERR_SERVER_BUSY,
 	WIRE_ERR_FRAME_TOO_LARGE,
 	WIRE_ERR_NOT_AVAILABLE,
+	WIRE_ERR_LOGIN_REQUIRED,   /* agent protocol: a frame before login */
+	WIRE_ERR_LOGIN_FAILED,
+	WIRE_ERR_NOT_FOUND,        /* no such conversation in the agent's reach */
+	WIRE_ERR_FORBIDDEN,        /* another team's chat */
+	WIRE_ERR_NOT_ASSIGNED,     /* the chat is not the agent's (any more) */
+	WIRE_ERR_AT_CAPACITY,
+	WIRE_ERR_NOT_CLOSED,       /* csat for a conversation no agent closed */
 	WIRE_ERR__COUNT
 };
 
 /* The code string of an error, e.g. "text_too_long". */
 const char *wire_error_code(enum wire_error e);
 
-enum wire_in_type { WIRE_IN_HELLO, WIRE_IN_MESSAGE, WIRE_IN_TYPING, WIRE_IN_ACK };
+enum wire_in_type { WIRE_IN_HELLO, WIRE_IN_MESSAGE, WIRE_IN_TYPING, WIRE_IN_ACK, WIRE_IN_CSAT };
+#define WIRE_COMMENT_MAX 1000
 
 #define WIRE_ID_MAX 64
 #define WIRE_RESUME_MAX 128
@@ -61,6 +69,8 @@ struct wire_in {
 	const char *lang, *name, *email; /* hello */
 	int state;             /* typing */
 	int64_t seq;           /* ack */
+	int rating;            /* csat: 1..5 */
+	const char *comment;   /* csat, may be NULL */
 };
 
 /* What the parser reports about a frame it refused. */
@@ -97,6 +107,8 @@ struct wire_reply {
 	struct wire_choice *choices; /* owned array */
 	size_t n_choices;
 	char *handoff_team;    /* owned: set on the notice of a handoff, else NULL */
+	const char *from;      /* static: "bot" (NULL), "agent" or "system" */
+	char *agent_name;      /* owned: the agent who wrote it, or NULL */
 };
 
 /* Frees the fields of *r (not r itself). */
@@ -114,6 +126,8 @@ char *wire_welcome(const char *conversation, const char *token, int resumed,
 char *wire_ack(const char *id, int64_t seq, int duplicate);
 char *wire_error(enum wire_error code, const char *message, const char *in_reply_to);
 char *wire_typing(const char *from, int state);
+/* The customer's place in the queue (not stored, no seq). */
+char *wire_queue(const char *team, int position, int64_t eta_sec);
 /* Bodies of content frames, without seq (see wire_with_seq). */
 char *wire_message_body(const char *id, const char *text, size_t text_len, int64_t ts);
 char *wire_reply_body(const struct wire_reply *r, const char *in_reply_to, int64_t ts);

@@ -27,4 +27,14 @@ return {
   ["order.not_found_again"] = "I still can't find that order. Would you like to talk to a person?",
   ["order.talk_to_person"] = "Talk to a person",
   ["order.failed"] = "Sorry, I can't look up orders right now.",
+  ["desk.joined"] = "You're now chatting with {agent}.",
+  ["desk.closed"] = "{agent} has closed this chat. How would you rate the help you got?",
+  ["desk.csat_thanks"] = "Thank you for your feedback!",
+  ["desk.offline"] = "Nobody from our {team} team is available right now.",
+  ["desk.closed_hours"] = "Our {team} team is away at the moment.",
+
+  ["ticket.ask_message"] = "Leave us a message and we'll get back to you by e-mail. What would you like to tell us?",
+  ["ticket.ask_email"] = "Thanks. Which e-mail address should we answer to?",
+  ["ticket.no_email"] = "Without an e-mail address we can't write back, sorry. You can ask for a person again at any time.",
+  ["ticket.done"] = "Got it. We'll reply to %s as soon as someone from the team is back.",
 }

@@ -25,4 +25,14 @@ return {
   ["order.not_found_again"] = "Nadal nie mogę znaleźć tego zamówienia. Czy chcesz porozmawiać z konsultantem?",
   ["order.talk_to_person"] = "Porozmawiaj z konsultantem",
   ["order.failed"] = "Przepraszam, nie mogę teraz sprawdzić zamówień.",
+  ["desk.joined"] = "Rozmawiasz teraz z: {agent}.",
+  ["desk.closed"] = "{agent} zakończył(a) tę rozmowę. Jak oceniasz otrzymaną pomoc?",
+  ["desk.csat_thanks"] = "Dziękujemy za opinię!",
+  ["desk.offline"] = "W tej chwili nikt z zespołu {team} nie jest dostępny.",
+  ["desk.closed_hours"] = "Zespół {team} jest teraz poza godzinami pracy.",
+
+  ["ticket.ask_message"] = "Zostaw nam wiadomość, a odpowiemy e-mailem. Co chcesz nam przekazać?",
+  ["ticket.ask_email"] = "Dziękuję. Na jaki adres e-mail mamy odpowiedzieć?",
+  ["ticket.no_email"] = "Bez adresu e-mail nie możemy odpisać, przepraszam. W każdej chwili możesz znów poprosić o konsultanta.",
+  ["ticket.done"] = "Przyjęte. Odpowiemy na adres %s, gdy tylko ktoś z zespołu wróci.",
 }

@@ -25,4 +25,14 @@ return {
   ["order.not_found_again"] = "Continuo sem encontrar essa encomenda. Quer falar com uma pessoa?",
   ["order.talk_to_person"] = "Falar com uma pessoa",
   ["order.failed"] = "Desculpe, agora não consigo consultar encomendas.",
+  ["desk.joined"] = "Está agora a falar com {agent}.",
+  ["desk.closed"] = "{agent} encerrou esta conversa. Como avalia a ajuda que recebeu?",
+  ["desk.csat_thanks"] = "Obrigado pela sua opinião!",
+  ["desk.offline"] = "Neste momento não há ninguém disponível da equipa {team}.",
+  ["desk.closed_hours"] = "A equipa {team} está fora de horas neste momento.",
+
+  ["ticket.ask_message"] = "Deixe-nos uma mensagem e respondemos por e-mail. O que nos quer dizer?",
+  ["ticket.ask_email"] = "Obrigado. Para que endereço de e-mail devemos responder?",
+  ["ticket.no_email"] = "Sem um endereço de e-mail não conseguimos responder, desculpe. Pode voltar a pedir uma pessoa quando quiser.",
+  ["ticket.done"] = "Recebido. Respondemos para %s assim que alguém da equipa voltar.",
 }

@@ -62,7 +62,7 @@ struct outcome {
 static void decide_in(script *sc, const char *lang, const char *text, const char *flow,
 		      const char *choice, struct brain_result *u, struct outcome *o)
 {
-	const struct script_conversation conv = {"c_test", lang, NULL, 1, flow, choice};
+	const struct script_conversation conv = {"c_test", lang, NULL, 1, flow, choice, 0};
 	char err[1024];
 
 	memset(o, 0, sizeof(*o));
@@ -76,7 +76,7 @@ static void decide_in(script *sc, const char *lang, const char *text, const char
 static void decide(script *sc, const char *lang, const char *text, struct brain_result *u,
 		   struct outcome *o)
 {
-	const struct script_conversation conv = {"c_test", lang, NULL, 1, NULL, NULL};
+	const struct script_conversation conv = {"c_test", lang, NULL, 1, NULL, NULL, 0};
 	char err[1024];
 
 	snprintf(u->lang, sizeof(u->lang), "%s", lang ? lang : "en");

@@ -904,7 +904,8 @@ static void test_error_codes(void **state)
 		"already_greeted", "empty_text", "text_too_long", "invalid_utf8",
 		"binary_unsupported", "rate_limited", "conversation_full", "resume_unknown",
 		"resume_expired", "store_unavailable", "too_many_connections", "server_busy",
-		"frame_too_large", "not_available",
+		"frame_too_large", "not_available", "login_required", "login_failed", "not_found",
+		"forbidden", "not_assigned", "at_capacity", "not_closed",
 	};
 	(void)state;
 
