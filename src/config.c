@@ -47,7 +47,7 @@ void config_defaults(struct config *cfg)
 }
 
 /* One settable key: where it lives in the JSON, its kind and its range. */
-enum kind { K_STR, K_INT, K_I64, K_U64, K_NUM, K_BOOL, K_SIZE, K_NAMED };
+enum kind { K_STR, K_INT, K_I64, K_U64, K_NUM, K_BOOL, K_SIZE, K_NAMED, K_TEAMS };
 struct key {
 	const char *section; /* NULL for top level */
 	const char *name;
@@ -94,6 +94,7 @@ static const struct key keys[] = {
 	{"flows", "memory_limit_kb", K_SIZE, OFF(flows.memory_limit_kb), 0, 64, 1 << 22},
 	{"desk", "accept_timeout_ms", K_INT, OFF(desk.accept_timeout_ms), 0, 100, 3600000},
 	{"desk", "default_team", K_STR, OFF(desk.default_team), CONFIG_NAME_MAX, 0, 0},
+	{"desk", "teams", K_TEAMS, 0, 0, 0, 0},
 	{"store", "synchronous", K_STR, 0, 0, 0, 0}, /* "full" or "normal" */
 	{"store", "batch_max", K_INT, OFF(store.batch_max), 0, 1, 100000},
 };
@@ -166,6 +167,61 @@ static int set_named(struct config *cfg, const struct key *k, json_t *v, const c
 	return 0;
 }
 
+/* desk.teams: {"team": {"timezone": "Europe/Lisbon", "hours": {"mon-fri":
+ * "09:00-18:00", "sat": "10:00-14:00"}}}. Days not given are closed. */
+static int set_teams(struct config *cfg, json_t *v, const char *path, char *err, size_t errlen)
+{
+	const char *name;
+	json_t *t;
+	char why[200];
+
+	if (!json_is_object(v) || json_object_size(v) > CONFIG_TEAMS_MAX) {
+		snprintf(err, errlen, "%s: desk.teams must be an object of at most %d teams", path,
+			 CONFIG_TEAMS_MAX);
+		return -1;
+	}
+	cfg->desk.n_teams = 0;
+	json_object_foreach(v, name, t) {
+		struct config_team *ct = &cfg->desk.teams[cfg->desk.n_teams];
+		json_t *tz = json_object_get(t, "timezone"), *hours = json_object_get(t, "hours");
+		const char *key, *sub;
+		json_t *spec;
+		unsigned seen = 0;
+
+		memset(ct, 0, sizeof(*ct));
+		if (!name[0] || strlen(name) >= CONFIG_NAME_MAX || !json_is_object(t)) {
+			snprintf(err, errlen, "%s: desk.teams.%s must be an object with a team name", path,
+				 name);
+			return -1;
+		}
+		json_object_foreach(t, sub, spec) {
+			if (strcmp(sub, "timezone") && strcmp(sub, "hours")) {
+				snprintf(err, errlen, "%s: unknown key \"desk.teams.%s.%s\"", path, name, sub);
+				return -1;
+			}
+		}
+		snprintf(ct->name, sizeof(ct->name), "%s", name);
+		if (!json_is_string(tz) || hours_set_tz(&ct->hours, json_string_value(tz), why, sizeof(why))) {
+			snprintf(err, errlen, "%s: desk.teams.%s.timezone: %s", path, name,
+				 json_is_string(tz) ? why : "must be a time zone name like \"Europe/Lisbon\"");
+			return -1;
+		}
+		if (!json_is_object(hours)) {
+			snprintf(err, errlen, "%s: desk.teams.%s.hours must be an object of days", path, name);
+			return -1;
+		}
+		json_object_foreach(hours, key, spec) {
+			if (hours_set_days(&ct->hours, key, json_string_value(spec), &seen, why, sizeof(why))) {
+				snprintf(err, errlen, "%s: desk.teams.%s.hours.%s: %s", path, name, key, why);
+				return -1;
+			}
+		}
+		ct->hours.set = 1;
+		cfg->desk.n_teams++;
+	}
+	return 0;
+}
+
 static int set_key(struct config *cfg, const struct key *k, json_t *v,
 		   const char *path, char *err, size_t errlen)
 {
@@ -185,6 +241,8 @@ static int set_key(struct config *cfg, const struct key *k, json_t *v,
 	switch (k->kind) {
 	case K_NAMED:
 		return set_named(cfg, k, v, path, err, errlen);
+	case K_TEAMS:
+		return set_teams(cfg, v, path, err, errlen);
 	case K_STR: {
 		const char *s = json_string_value(v);
 		if (!s || strlen(s) >= k->size || !s[0]) {

@@ -9,10 +9,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hours.h"
+
 #define CONFIG_PATH_MAX 1024
 #define CONFIG_NAMED_MAX 16      /* backends, patterns */
 #define CONFIG_NAME_MAX 32
 #define CONFIG_VALUE_MAX 512
+#define CONFIG_TEAMS_MAX 16
+
+/* A team's business hours (desk.teams). */
+struct config_team {
+	char name[CONFIG_NAME_MAX];
+	struct hours hours;
+};
 
 /* A name and a string value from a JSON object of strings. */
 struct config_named {
@@ -71,6 +80,8 @@ struct config {
 	struct {
 		int accept_timeout_ms;      /* an offer not accepted by then goes to someone else */
 		char default_team[CONFIG_NAME_MAX]; /* handoffs with no team of their own */
+		struct config_team teams[CONFIG_TEAMS_MAX]; /* teams not listed are always open */
+		size_t n_teams;
 	} desk;
 
 	struct {

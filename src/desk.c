@@ -140,19 +140,26 @@ static void revoke_offer(desk *k, struct queue_entry *e, const char *reason)
 	k->dirty = 1;
 }
 
-/* Tells each waiting customer their place when it changed. */
+/* Tells a waiting customer their place if it changed, or if the estimate
+ * moved by more than a quarter (and 15 s): the estimate moves with every
+ * chat taken, and a thousand customers need not hear each wiggle. */
+static void push_position(desk *k, struct queue_entry *e)
+{
+	int pos = queue_position(&k->q, e);
+	int64_t eta = pos ? queue_eta_sec(&k->q, e) : 0;
+	int64_t moved = eta > e->last_eta_sec ? eta - e->last_eta_sec : e->last_eta_sec - eta;
+
+	if (!pos || (pos == e->last_position && (moved < 15 || moved * 4 < e->last_eta_sec)))
+		return;
+	e->last_position = pos;
+	e->last_eta_sec = eta;
+	chat_notify(k->d->chat, e->conv, wire_queue(e->team, pos, eta));
+}
+
 static void push_positions(desk *k)
 {
-	for (size_t i = 0; i < k->q.n; i++) {
-		struct queue_entry *e = k->q.v[i];
-		int pos = queue_position(&k->q, e);
-		int64_t eta = pos ? queue_eta_sec(&k->q, e) : 0;
-		if (!pos || (pos == e->last_position && eta == e->last_eta_sec))
-			continue;
-		e->last_position = pos;
-		e->last_eta_sec = eta;
-		chat_notify(k->d->chat, e->conv, wire_queue(e->team, pos, eta));
-	}
+	for (size_t i = 0; i < k->q.n; i++)
+		push_position(k, k->q.v[i]);
 }
 
 static void push_views(desk *k, int64_t now)
@@ -276,10 +283,25 @@ const char *desk_team(const desk *k, const char *team)
 	return team && team[0] ? team : k->d->cfg.desk.default_team;
 }
 
+/* The team's hours, or NULL when it has none (always open). */
+static const struct hours *hours_of(const desk *k, const char *team)
+{
+	const struct config *cfg = &k->d->cfg;
+	for (size_t i = 0; i < cfg->desk.n_teams; i++)
+		if (!strcmp(cfg->desk.teams[i].name, team))
+			return &cfg->desk.teams[i].hours;
+	return NULL;
+}
+
 enum desk_open desk_available(const desk *k, const char *team, int64_t now_ms)
 {
-	(void)now_ms;
-	return queue_agents_online(&k->q, desk_team(k, team)) ? DESK_OPEN : DESK_NOBODY;
+	const struct hours *h;
+
+	team = desk_team(k, team);
+	h = hours_of(k, team);
+	if (h && hours_open(h, now_ms, NULL) == 0)
+		return DESK_CLOSED;
+	return queue_agents_online(&k->q, team) ? DESK_OPEN : DESK_NOBODY;
 }
 
 /* ===== the customer side ===== */
@@ -300,7 +322,7 @@ void desk_on_stored(desk *k, struct conversation *conv, const struct store_job *
 			 e->team, e->upset);
 		k->dirty = 1;
 		dispatch(k);
-		push_positions(k);
+		push_position(k, e); /* the others hear at the next tick */
 	}
 	if (job->client_id && (e = queue_find(&k->q, conv->id)) && e->agent) {
 		json_t *m = json_loadb(job->body, job->body_len, 0, NULL);
@@ -411,6 +433,7 @@ static void on_agent_row(struct store_job *job, void *ud)
 			send_context(k, a->id, k->q.v[i]);
 	agent_send(c, view_for(k, a, clock_wall_ms()));
 	k->dirty = 1;
+	dispatch(k);
 	store_job_free(job);
 }
 
@@ -468,6 +491,7 @@ void desk_presence(desk *k, struct agent_conn *c, int online)
 			if (k->q.v[i]->offered_to == a->id)
 				revoke_offer(k, k->q.v[i], "away");
 	k->dirty = 1;
+	dispatch(k);
 }
 
 void desk_queue_view(desk *k, struct agent_conn *c)
@@ -784,6 +808,7 @@ static void on_requeued(struct store_job *job, void *ud)
 	log_info(&k->d->log, "transferred", "conv=%s team=%s to_agent=%lld", e->public_id, e->team,
 		 (long long)e->target);
 	k->dirty = 1;
+	dispatch(k);
 	free(p);
 }
 
@@ -843,6 +868,7 @@ static void on_closed(struct store_job *job, void *ud)
 		a->idle_since = job->now_ms;
 	}
 	k->dirty = 1;
+	dispatch(k); /* room: offer at once, not at the next tick */
 	free(p);
 }
 

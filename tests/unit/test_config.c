@@ -198,6 +198,36 @@ static void test_flows_named_maps(void **state)
 	expect_refused(h, "{\"flows\": {\"retries\": 1}}", "unknown key \"flows.retries\"");
 }
 
+static void test_desk_teams(void **state)
+{
+	struct harness *h = *state;
+
+	assert_string_equal(h->cfg.desk.default_team, "general");
+	assert_int_equal(load(h, "{\"desk\": {\"accept_timeout_ms\": 500, \"default_team\": \"support\","
+				 " \"teams\": {\"accounts\": {\"timezone\": \"Europe/Lisbon\","
+				 " \"hours\": {\"mon-fri\": \"09:00-18:00\", \"sat\": \"10:00-14:00\"}}}}}"),
+			 0);
+	assert_int_equal(h->cfg.desk.accept_timeout_ms, 500);
+	assert_string_equal(h->cfg.desk.default_team, "support");
+	assert_int_equal(h->cfg.desk.n_teams, 1);
+	assert_string_equal(h->cfg.desk.teams[0].name, "accounts");
+	assert_string_equal(h->cfg.desk.teams[0].hours.tz, "Europe/Lisbon");
+	assert_true(h->cfg.desk.teams[0].hours.set);
+	assert_int_equal(h->cfg.desk.teams[0].hours.day[0].open_min, 9 * 60);  /* Monday */
+	assert_int_equal(h->cfg.desk.teams[0].hours.day[5].close_min, 14 * 60); /* Saturday */
+	assert_int_equal(h->cfg.desk.teams[0].hours.day[6].close_min, 0);       /* Sunday: closed */
+
+	expect_refused(h, "{\"desk\": {\"teams\": {\"a\": {\"timezone\": \"Mars/Olympus\", \"hours\": {}}}}}",
+		       "desk.teams.a.timezone");
+	expect_refused(h, "{\"desk\": {\"teams\": {\"a\": {\"timezone\": \"UTC\"}}}}", "desk.teams.a.hours");
+	expect_refused(h, "{\"desk\": {\"teams\": {\"a\": {\"timezone\": \"UTC\","
+			  " \"hours\": {\"mon\": \"18:00-09:00\"}}}}}", "desk.teams.a.hours.mon");
+	expect_refused(h, "{\"desk\": {\"teams\": {\"a\": {\"timezone\": \"UTC\","
+			  " \"hours\": {\"funday\": \"09:00-10:00\"}}}}}", "desk.teams.a.hours.funday");
+	expect_refused(h, "{\"desk\": {\"teams\": {\"a\": {\"tz\": \"UTC\"}}}}", "unknown key");
+	expect_refused(h, "{\"desk\": {\"accept_timeout_ms\": 5}}", "accept_timeout_ms");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +240,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ranges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flows_named_maps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_desk_teams, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
