@@ -87,7 +87,8 @@ struct mood_score {
 
 /* Scores len bytes of text (borrowed) in lang: "en", "pt", "pl" or a
  * longer tag ("pt-BR"); any other language, or one without a lexicon in
- * m, uses English. Never fails: empty text scores 0; invalid UTF-8 is read
+ * m, uses English (m may be NULL: then only capitals, punctuation and
+ * emoji count). Never fails: empty text scores 0; invalid UTF-8 is read
  * as if each bad byte were a space; only the first MOOD_TEXT_MAX bytes
  * are read. Takes a few microseconds for a typical message and is bounded
  * by MOOD_TEXT_MAX for any input.

@@ -307,7 +307,8 @@ static void test_bad_files(void **state)
 	refused("negation_window: 20\n",
 		"rules/en/mood.yaml:1: 'negation_window' must be between 1 and 8, got 20");
 	refused("negative:\n  bad: &w 1\n  worse: *w\n",
-		"rules/en/mood.yaml:2: YAML anchors (&w) are not supported");
+		"rules/en/mood.yaml:2: YAML anchors (&w) are not supported: write the value out in "
+		"full");
 	refused("negative:\n  bad: 1\n  bad: 2\n",
 		"rules/en/mood.yaml:3: duplicate key 'bad' (first on line 2)");
 	refused("- bad\n",
@@ -796,7 +797,7 @@ static void test_hostile_input(void **state)
 	memset(huge, 'a', big);
 	mood_score(m, "pl", huge, big, &s);
 	assert_float_equal(s.score, 0, 0);
-	for (size_t i = 0; i + 2 < big; i += 2)
+	for (size_t i = 1; i + 2 < big; i += 2) /* odd offsets: the limit cuts an "ą" */
 		memcpy(huge + i, "ą", 2);
 	mood_score(m, "pl", huge, MOOD_TEXT_MAX + 1, &s);
 	assert_float_equal(s.score, 0, 0);
