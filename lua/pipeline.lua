@@ -19,6 +19,10 @@
 --   understanding.content_words  ... of which are not stop words
 --   understanding.margin         confidence of the best candidate minus the second's
 --   understanding.thresholds     { answer, clarify, clarify_margin } from rules/thresholds.yaml
+--   understanding.mood           how upset the message reads (src/mood.c):
+--       score 0..1, upset, threat, threats (names: legal, cancel, chargeback,
+--       regulator, review), profanity, shouting, why, and trend = { level,
+--       messages, upset_messages, streak, rising, upset } for the conversation
 --   understanding.candidates     best first, at most five, each with
 --       source      "intent:<name>" or "faq:<id>"
 --       kind        "intent" or "faq"
@@ -126,6 +130,33 @@ local PERSON_INTENT = "human_agent"
 -- offering a person once more.
 local UNSURE_HANDOFF_AFTER = 2
 
+-- A message this upset hands off on its own; a merely upset one does when
+-- the conversation has been upset too (two in a row, or its level), or
+-- swears. Threats of legal action, a chargeback or a regulator always do;
+-- "cancel my account" or "I'll write a review" alone do not.
+local UPSET_ALONE = 0.8
+local MILD_THREATS = { cancel = true, review = true }
+
+-- Why the customer should have a person because of their mood, or nil.
+local function upset_reason(understanding)
+  local m = understanding and understanding.mood
+  if not m then
+    return nil
+  end
+  for _, t in ipairs(m.threats or {}) do
+    if not MILD_THREATS[t] then
+      return "the customer threatened " .. t .. " action (" .. (m.why or "") .. ")"
+    end
+  end
+  local trend = m.trend or {}
+  local sustained = (trend.streak or 0) >= 2 or trend.rising or
+                    ((trend.messages or 0) >= 2 and trend.upset)
+  if m.score >= UPSET_ALONE or (m.upset and (m.profanity or sustained)) then
+    return "the customer is upset (" .. (m.why or "") .. ")"
+  end
+  return nil
+end
+
 -- Said alone (or nearly), these leave a flow. Compared after simplify().
 local exits = {
   "cancel", "stop", "never mind", "nevermind", "forget it", "quit", "exit",
@@ -191,7 +222,12 @@ function on_message(conversation, text, understanding)
 
   -- A flow is waiting for this message: it is the answer, unless the
   -- customer wants out or wants a person.
+  local upset = upset_reason(understanding)
+
   if conversation.flow then
+    if upset then
+      return nil, { handoff = { reason = upset, upset = true } }
+    end
     if conversation.choice == CANCEL or is_exit(text) then
       return { text = s.cancelled, source = "flow:" .. conversation.flow }, { cancel_flow = true }
     end
@@ -204,6 +240,10 @@ function on_message(conversation, text, understanding)
 
   if greeted then
     return { text = s.greeting, source = "greeting", confidence = 1.0 }
+  end
+  if upset then
+    local best = understanding.candidates[1]
+    return nil, { handoff = { team = best and best.team or nil, reason = upset, upset = true } }
   end
   if wants_person(conversation, understanding) then
     local best = understanding.candidates[1]

@@ -41,13 +41,14 @@ void bot_step_clear(struct bot_step *s)
 	free(s->desk.reason);
 	free(s->desk.text);
 	free(s->desk.email);
+	free(s->mood);
 	memset(s, 0, sizeof(*s));
 }
 
 int bot_step_empty(const struct bot_step *s)
 {
 	return s->n == 0 && s->flow_op == STORE_FLOW_KEEP && !s->slots && !s->handoff_team &&
-	       s->desk.op == STORE_DESK_NONE;
+	       s->desk.op == STORE_DESK_NONE && !s->mood;
 }
 
 static struct wire_reply *add_reply(struct bot_step *s)
@@ -240,7 +241,7 @@ void bot_on_message(pipeline *p, desk *k, const struct config *cfg, struct conve
 		    struct bot_step *s)
 {
 	struct pipeline_input pin = {conv->public_id, conv->lang, conv->name, conv->turn + 1,
-				     text, len, choice, conv->flow ? conv->flow->flow : NULL, 0};
+				     text, len, choice, conv->flow ? conv->flow->flow : NULL, 0, NULL};
 	struct pipeline_decision dec;
 	struct script_action *a = &dec.action;
 	struct flow_conv fc = {conv->public_id, conv->name};
@@ -252,7 +253,9 @@ void bot_on_message(pipeline *p, desk *k, const struct config *cfg, struct conve
 	if (conv->status == STORE_CONV_CLOSED)
 		s->desk.op = STORE_DESK_REOPEN; /* the bot again, unless it hands off anew */
 	pin.unsure = conv->unsure;
+	pin.trend = &conv->mood;
 	pipeline_run(p, &pin, &dec);
+	s->mood = mood_trend_json(&conv->mood);
 	conv->unsure = 0;
 	for (size_t i = 0; i < dec.n; i++)
 		if (dec.replies[i].source && !strcmp(dec.replies[i].source, "fallback"))
@@ -379,6 +382,8 @@ void bot_to_job(struct bot_step *s, struct store_job *job, const char *in_reply_
 	memset(&s->call, 0, sizeof(s->call));
 	job->desk = s->desk;
 	memset(&s->desk, 0, sizeof(s->desk));
+	job->mood = s->mood;
+	s->mood = NULL;
 	job->user = sr;
 	job->user_free = stored_run_free;
 }

@@ -39,6 +39,7 @@ struct bot_step {
 	char *handoff_team, *handoff_reason; /* owned; team set: a handoff */
 	const char *handoff_source;  /* static: "flow" or "pipeline" */
 	struct store_desk desk;      /* the desk change: into the queue, a ticket, reopening */
+	char *mood;                  /* owned: the conversation's mood trend as JSON, or NULL */
 	struct flow_call call;       /* method[0] set: send after the step is stored */
 };
 

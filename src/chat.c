@@ -453,8 +453,11 @@ static void on_resume_done(struct store_job *job, void *ud)
 		conv->turn = job->turns;
 	if (job->run_log && !conv->flow && !conv->pending)
 		load_flow(ch, conv, job->run_log, job->run_waiting_http, job->run_deadline_ms);
-	if (!conv->pending)
+	if (!conv->pending) {
 		conv->status = job->conv_status;
+		if (!conv->mood.messages && job->mood)
+			mood_trend_from_json(&conv->mood, job->mood);
+	}
 	conversation_set_details(conv, job->lang, job->name, job->email);
 	atomic_fetch_add(&ch->d->metrics.resumes_total, 1);
 	attach(ch, c, conv, 1, job);

@@ -12,6 +12,7 @@
 #include <uthash.h>
 
 #include "flowlog.h"
+#include "mood.h"
 #include "token.h"
 #include "wire.h"
 
@@ -48,6 +49,7 @@ struct conversation {
 	char flow_msg_id[WIRE_ID_MAX + 1]; /* the last customer message: what later replies answer */
 	int status;               /* enum store_conv_status: bot, queued, with an agent, closed */
 	int unsure;               /* the bot's fallbacks in a row */
+	struct mood_trend mood;   /* how upset the customer has been */
 	UT_hash_handle hh;
 };
 

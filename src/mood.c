@@ -12,6 +12,8 @@
  * emoji) add theirs. */
 #include "mood.h"
 
+#include <jansson.h>
+
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -1306,4 +1308,40 @@ void mood_trend_add(struct mood_trend *t, const struct mood_score *s)
 	t->climbs = t->messages > 1 && t->level >= before + MOOD_RISE_STEP ? t->climbs + 1 : 0;
 	t->rising = t->climbs >= MOOD_RISE_RUN && t->level >= MOOD_RISE_FLOOR;
 	t->upset = t->level >= MOOD_UPSET_THRESHOLD;
+}
+
+char *mood_trend_json(const struct mood_trend *t)
+{
+	json_t *o = json_pack("{s:f, s:f, s:f, s:i, s:i, s:i, s:i, s:i, s:i, s:b, s:b}", "level",
+			      t->level, "last", t->last, "peak", t->peak, "messages", t->messages,
+			      "upset_messages", t->upset_messages, "threats", t->threats,
+			      "profanity", t->profanity, "streak", t->streak, "climbs", t->climbs,
+			      "rising", t->rising, "upset", t->upset);
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!s)
+		abort();
+	return s;
+}
+
+int mood_trend_from_json(struct mood_trend *t, const char *text)
+{
+	json_t *o = text ? json_loads(text, 0, NULL) : NULL;
+	int rising = 0, upset = 0;
+
+	mood_trend_init(t);
+	if (!o || json_unpack(o, "{s:F, s:F, s:F, s:i, s:i, s:i, s:i, s:i, s:i, s:b, s:b}", "level",
+			      &t->level, "last", &t->last, "peak", &t->peak, "messages", &t->messages,
+			      "upset_messages", &t->upset_messages, "threats", &t->threats,
+			      "profanity", &t->profanity, "streak", &t->streak, "climbs", &t->climbs,
+			      "rising", &rising, "upset", &upset) ||
+	    !(t->level >= 0 && t->level <= 1)) {
+		json_decref(o);
+		mood_trend_init(t);
+		return -1;
+	}
+	t->rising = rising;
+	t->upset = upset;
+	json_decref(o);
+	return 0;
 }

@@ -131,4 +131,9 @@ void mood_trend_init(struct mood_trend *t);
 /* Adds one scored message (borrowed) to *t. */
 void mood_trend_add(struct mood_trend *t, const struct mood_score *s);
 
+/* The trend as a JSON object (a new string), as the store keeps it and
+ * agents see it; and back (0, or -1 leaving *t zeroed on bad input). */
+char *mood_trend_json(const struct mood_trend *t);
+int mood_trend_from_json(struct mood_trend *t, const char *json);
+
 #endif

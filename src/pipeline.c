@@ -9,6 +9,7 @@ struct pipeline {
 	brain *br;              /* owned */
 	script *sc;             /* owned */
 	flowhost *flows;        /* owned; runs in sc's VM */
+	mood_lexicons *mood;    /* owned */
 	const logger *lg;       /* borrowed */
 	struct metrics *m;      /* borrowed */
 };
@@ -62,6 +63,8 @@ pipeline *pipeline_open(const struct config *cfg, const logger *lg, struct metri
 	p->lg = lg;
 	p->m = m;
 	p->br = brain_load(cfg->content_dir, &blim, lg, d);
+	snprintf(path, sizeof(path), "%s/rules", cfg->content_dir);
+	p->mood = mood_load(path, d);
 	snprintf(path, sizeof(path), "%s/lua/pipeline.lua", cfg->content_dir);
 	p->sc = script_open(path, &lim, lg, err, sizeof(err));
 	if (!p->sc)
@@ -71,7 +74,7 @@ pipeline *pipeline_open(const struct config *cfg, const logger *lg, struct metri
 		p->flows = flowhost_open(p->sc, cfg->content_dir, cfg, lg, d);
 	if (p->br && p->flows)
 		check_flow_refs(p, d);
-	if (!p->br || !p->sc || !p->flows || diag_count(d)) {
+	if (!p->br || !p->sc || !p->flows || !p->mood || diag_count(d)) {
 		pipeline_close(p);
 		return NULL;
 	}
@@ -104,6 +107,7 @@ void pipeline_close(pipeline *p)
 		return;
 	flowhost_close(p->flows);
 	script_close(p->sc);
+	mood_free(p->mood);
 	brain_free(p->br);
 	free(p);
 }
@@ -116,7 +120,12 @@ void pipeline_run(pipeline *p, const struct pipeline_input *in, struct pipeline_
 
 	memset(out, 0, sizeof(*out));
 	brain_understand(p->br, in->lang, in->text, in->text_len, in->choice, &out->understood);
-	if (script_on_message(p->sc, &conv, in->text, in->text_len, &out->understood,
+	mood_score(p->mood, in->lang ? in->lang : out->understood.lang, in->text, in->text_len,
+		   &out->mood);
+	if (in->trend)
+		mood_trend_add(in->trend, &out->mood);
+	struct script_mood sm = {&out->mood, in->trend};
+	if (script_on_message(p->sc, &conv, in->text, in->text_len, &out->understood, &sm,
 			      &out->replies, &out->n, &out->action, err, sizeof(err)) == 0)
 		return;
 

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "diag.h"
 #include "flow.h"
+#include "mood.h"
 #include "metrics.h"
 #include "script.h"
 #include "wire.h"
@@ -34,6 +35,7 @@ struct pipeline_input {
 	const char *choice;        /* id of a button the customer pressed, may be NULL */
 	const char *flow;          /* the flow waiting for an answer, or NULL */
 	int unsure;                /* the bot's fallbacks in a row before this message */
+	struct mood_trend *trend;  /* the conversation's mood; this message is added. May be NULL */
 };
 
 /* The bot's decision: zero or more replies. */
@@ -42,6 +44,7 @@ struct pipeline_decision {
 	size_t n;
 	int failed;                 /* the script failed; replies hold the apology */
 	struct script_action action; /* what the script asked for (start a flow, ...) */
+	struct mood_score mood;     /* how upset this message reads */
 	struct brain_result understood; /* what the brain made of the text */
 };
 

@@ -509,8 +509,49 @@ struct call_args {
 	const char *text;
 	size_t text_len;
 	const struct brain_result *understanding;
+	const struct script_mood *mood;
 	int fn_ref;
 };
+
+/* Adds understanding.mood (the table on top). */
+static void push_mood(lua_State *L, const struct script_mood *m)
+{
+	const struct mood_score *s = m->score;
+	lua_createtable(L, 0, 8);
+	set_num(L, "score", s->score);
+	lua_pushboolean(L, s->upset);
+	lua_setfield(L, -2, "upset");
+	lua_pushboolean(L, s->threat);
+	lua_setfield(L, -2, "threat");
+	lua_createtable(L, 4, 0);
+	for (int bit = 1, i = 1; bit <= MOOD_THREAT_REVIEW; bit <<= 1)
+		if (s->threat_kinds & bit) {
+			lua_pushstring(L, mood_threat_name(bit));
+			lua_rawseti(L, -2, i++);
+		}
+	lua_setfield(L, -2, "threats");
+	lua_pushboolean(L, s->profanity);
+	lua_setfield(L, -2, "profanity");
+	lua_pushboolean(L, s->shouting);
+	lua_setfield(L, -2, "shouting");
+	set_str(L, "why", s->why);
+	if (m->trend) {
+		lua_createtable(L, 0, 6);
+		set_num(L, "level", m->trend->level);
+		lua_pushinteger(L, m->trend->messages);
+		lua_setfield(L, -2, "messages");
+		lua_pushinteger(L, m->trend->upset_messages);
+		lua_setfield(L, -2, "upset_messages");
+		lua_pushinteger(L, m->trend->streak);
+		lua_setfield(L, -2, "streak");
+		lua_pushboolean(L, m->trend->rising);
+		lua_setfield(L, -2, "rising");
+		lua_pushboolean(L, m->trend->upset);
+		lua_setfield(L, -2, "upset");
+		lua_setfield(L, -2, "trend");
+	}
+	lua_setfield(L, -2, "mood");
+}
 
 /* Builds on_message's arguments and calls it. Runs inside guarded_call, so
  * running out of VM memory while building the tables is an ordinary error
@@ -535,10 +576,13 @@ static int call_on_message(lua_State *L)
 	lua_pushinteger(L, conv->unsure);
 	lua_setfield(L, -2, "unsure");
 	lua_pushlstring(L, a->text, a->text_len);
-	if (a->understanding)
+	if (a->understanding) {
 		push_understanding(L, a->understanding);
-	else
+		if (a->mood && a->mood->score)
+			push_mood(L, a->mood);
+	} else {
 		lua_pushnil(L);
+	}
 	lua_call(L, 3, 2);
 	return 2;
 }
@@ -686,8 +730,8 @@ static int read_results(lua_State *L)
 
 int script_on_message(script *sc, const struct script_conversation *conv, const char *text,
 		      size_t text_len, const struct brain_result *understanding,
-		      struct wire_reply **replies, size_t *n, struct script_action *action,
-		      char *err, size_t errlen)
+		      const struct script_mood *mood, struct wire_reply **replies, size_t *n,
+		      struct script_action *action, char *err, size_t errlen)
 {
 	lua_State *L = sc->L;
 	int top = lua_gettop(L);
@@ -699,7 +743,7 @@ int script_on_message(script *sc, const struct script_conversation *conv, const 
 		snprintf(err, errlen, "Lua stack exhausted");
 		return -1;
 	}
-	struct call_args args = {conv, text, text_len, understanding, sc->fn_ref};
+	struct call_args args = {conv, text, text_len, understanding, mood, sc->fn_ref};
 	struct results res = {action, NULL, 0, 0, err, errlen};
 	lua_pushcfunction(L, call_on_message);
 	lua_pushlightuserdata(L, &args);

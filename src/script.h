@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "brain.h"
+#include "mood.h"
 #include "log.h"
 #include "wire.h"
 
@@ -36,6 +37,12 @@ struct script_conversation {
 
 struct script_action;
 
+/* The mood of a message and of its conversation, for on_message. */
+struct script_mood {
+	const struct mood_score *score;  /* may be NULL */
+	const struct mood_trend *trend;  /* may be NULL */
+};
+
 #define SCRIPT_MAX_REPLIES 8
 #define SCRIPT_MAX_CHOICES 10
 #define SCRIPT_MAX_TEXT 16384
@@ -55,7 +62,10 @@ void script_close(script *sc);
  * thresholds {answer, clarify, clarify_margin} and candidates, a list
  * (best first) of {source, kind, name, label, answer, flow, team, faq,
  * priority, confidence, model, retriever, pattern, terms, fuzzy}; see
- * docs/content.md. conversation.flow names a flow waiting for an answer.
+ * docs/content.md; with mood (may be NULL) it also has `mood` = {score,
+ * upset, threat, threats (names), profanity, shouting, why, trend = {level,
+ * messages, upset_messages, streak, rising, upset}}. conversation.flow
+ * names a flow waiting for an answer.
  * The optional second result is an action table (docs/flows.md), read into
  * *action. On success returns 0 and sets
  * *replies to a new array of *n replies (caller releases each with
@@ -64,8 +74,8 @@ void script_close(script *sc);
  * writes the reason (with traceback) into err. */
 int script_on_message(script *sc, const struct script_conversation *conv, const char *text,
 		      size_t text_len, const struct brain_result *understanding,
-		      struct wire_reply **replies, size_t *n, struct script_action *action,
-		      char *err, size_t errlen);
+		      const struct script_mood *mood, struct wire_reply **replies, size_t *n,
+		      struct script_action *action, char *err, size_t errlen);
 
 /* Bytes the VM currently holds. */
 size_t script_memory(const script *sc);

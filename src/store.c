@@ -133,7 +133,7 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_CREATE] = "INSERT INTO conversations(public_id, token_hash, created_at,"
 		     " last_active_at, lang, name, email) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6)",
 	[S_FIND_TOKEN] = "SELECT id, public_id, last_active_at, last_seq, lang, name, email,"
-			 " token_hash, turns, status FROM conversations WHERE token_hash = ?1",
+			 " token_hash, turns, status, mood FROM conversations WHERE token_hash = ?1",
 	[S_TOUCH] = "UPDATE conversations SET last_active_at = ?2, lang = coalesce(?3, lang),"
 		    " name = coalesce(?4, name), email = coalesce(?5, email) WHERE id = ?1"
 		    " RETURNING lang, name, email",
@@ -466,6 +466,8 @@ static int run_resume(store *st, struct store_job *j)
 			       : !strcmp(status, "closed") ? STORE_CONV_CLOSED
 							   : STORE_CONV_BOT;
 	}
+	free(j->mood);
+	j->mood = dup_column(s, 10);
 	finish(s);
 	if (j->now_ms - last_active > j->ttl_ms) {
 		j->status = STORE_EXPIRED;

@@ -179,7 +179,8 @@ struct store_job {
 	struct store_due *due;      /* out: FLOWS_DUE, owned */
 	size_t n_due;
 	struct store_desk desk;     /* in: APPEND */
-	char *mood;                 /* owned. in: APPEND: the mood trend as JSON, or NULL */
+	char *mood;                 /* owned. in: APPEND: the mood trend as JSON, or NULL.
+				       out: RESUME: the stored trend, or NULL */
 	struct store_queued *queued;/* out: DESK_LOAD, owned */
 	size_t n_queued;
 	struct store_agent agent;   /* in: AGENT_ADD (and name for GET). out: GET */

@@ -68,7 +68,7 @@ static void decide_in(script *sc, const char *lang, const char *text, const char
 	memset(o, 0, sizeof(*o));
 	snprintf(u->lang, sizeof(u->lang), "%s", lang ? lang : "en");
 	u->thresholds = (struct rule_thresholds){0.55, 0.35, 0.15};
-	if (script_on_message(sc, &conv, text, strlen(text), u, &o->r, &o->n, &o->action, err,
+	if (script_on_message(sc, &conv, text, strlen(text), u, NULL, &o->r, &o->n, &o->action, err,
 			      sizeof(err)))
 		fail_msg("on_message failed: %s", err);
 }
@@ -83,7 +83,7 @@ static void decide(script *sc, const char *lang, const char *text, struct brain_
 	u->thresholds = (struct rule_thresholds){0.55, 0.35, 0.15};
 	u->margin = u->n > 1 ? u->top[0].confidence - u->top[1].confidence
 			     : (u->n ? u->top[0].confidence : 0);
-	if (script_on_message(sc, &conv, text, strlen(text), u, &o->r, &o->n, &o->action, err,
+	if (script_on_message(sc, &conv, text, strlen(text), u, NULL, &o->r, &o->n, &o->action, err,
 			      sizeof(err)))
 		fail_msg("on_message failed: %s", err);
 	assert_int_equal(o->n, 1);
@@ -232,6 +232,68 @@ static void test_waiting_flow_can_be_left(void **state)
 	clear(&o);
 }
 
+/* on_message with a mood: whether it hands off, and says the customer is upset. */
+static int hands_off_upset(script *sc, const struct mood_score *m, const struct mood_trend *t)
+{
+	const struct script_conversation conv = {"c_test", "en", NULL, 1, NULL, NULL, 0};
+	const struct script_mood sm = {m, t};
+	struct brain_result u = {0};
+	struct outcome o = {0};
+	char err[1024];
+	int r;
+
+	u.top[0] = cand("faq:returns", "Returns", "Send it back.", NULL, 0.97);
+	u.n = 1;
+	snprintf(u.lang, sizeof(u.lang), "en");
+	u.thresholds = (struct rule_thresholds){0.55, 0.35, 0.15};
+	if (script_on_message(sc, &conv, "x", 1, &u, &sm, &o.r, &o.n, &o.action, err, sizeof(err)))
+		fail_msg("on_message failed: %s", err);
+	r = o.action.handoff && o.action.upset;
+	if (r)
+		assert_non_null(o.action.handoff_reason);
+	clear(&o);
+	return r;
+}
+
+static void test_upset_customers_are_handed_off(void **state)
+{
+	struct mood_score m;
+	struct mood_trend t;
+
+	/* calm: answered */
+	memset(&m, 0, sizeof(m));
+	mood_trend_init(&t);
+	assert_false(hands_off_upset(*state, &m, &t));
+	/* "cancel my account" alone is a request, not anger */
+	m.threat = 1;
+	m.threat_kinds = MOOD_THREAT_CANCEL;
+	m.score = 0.3;
+	assert_false(hands_off_upset(*state, &m, &t));
+	/* a lawyer is always a person's job */
+	m.threat_kinds = MOOD_THREAT_CANCEL | MOOD_THREAT_LEGAL;
+	assert_true(hands_off_upset(*state, &m, &t));
+	/* one mildly upset message: the bot may still help */
+	memset(&m, 0, sizeof(m));
+	m.score = 0.6;
+	m.upset = 1;
+	t.messages = 1;
+	t.streak = 1;
+	t.level = 0.6;
+	t.upset = 1;
+	assert_false(hands_off_upset(*state, &m, &t));
+	/* the second in a row, or with swearing, or very upset: a person */
+	t.messages = 2;
+	t.streak = 2;
+	assert_true(hands_off_upset(*state, &m, &t));
+	t.streak = 1;
+	t.messages = 1;
+	m.profanity = 1;
+	assert_true(hands_off_upset(*state, &m, &t));
+	m.profanity = 0;
+	m.score = 0.85;
+	assert_true(hands_off_upset(*state, &m, &t));
+}
+
 static void test_asking_for_a_person_hands_off(void **state)
 {
 	struct brain_result u = {0};
@@ -292,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_waiting_flow_takes_the_answer),
 		cmocka_unit_test(test_waiting_flow_can_be_left),
 		cmocka_unit_test(test_asking_for_a_person_hands_off),
+		cmocka_unit_test(test_upset_customers_are_handed_off),
 		cmocka_unit_test(test_languages_and_greetings),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

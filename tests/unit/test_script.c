@@ -134,7 +134,7 @@ static int call(struct harness *h, script *sc, const char *text)
 
 	free_replies(h);
 	strcpy(h->err, "(unset)");
-	return script_on_message(sc, &conv, text, strlen(text), NULL, &h->replies, &h->n,
+	return script_on_message(sc, &conv, text, strlen(text), NULL, NULL, &h->replies, &h->n,
 				 &h->action, h->err, sizeof(h->err));
 }
 
@@ -196,7 +196,7 @@ static void test_conversation_snapshot(void **state)
 	expect_text(h, sc, "abc", "c_0123456789abcdef01234567|en|Ana|integer:3|3");
 	/* absent lang and name are nil; text with a NUL keeps its length */
 	free_replies(h);
-	assert_int_equal(script_on_message(sc, &bare, "a\0b", 3, NULL, &h->replies, &h->n,
+	assert_int_equal(script_on_message(sc, &bare, "a\0b", 3, NULL, NULL, &h->replies, &h->n,
 					   &h->action, h->err, sizeof(h->err)),
 			 0);
 	assert_int_equal(h->n, 1);
@@ -285,7 +285,7 @@ static void test_nil_reply(void **state)
 		const struct script_conversation conv = {.id = "c_x", .turn = 1};
 		struct wire_reply *r = (struct wire_reply *)h;
 		size_t n = 99;
-		assert_int_equal(script_on_message(sc, &conv, "hi", 2, NULL, &r, &n, &h->action, h->err,
+		assert_int_equal(script_on_message(sc, &conv, "hi", 2, NULL, NULL, &r, &n, &h->action, h->err,
 						   sizeof(h->err)), 0);
 		assert_null(r);
 		assert_int_equal(n, 0);
