@@ -137,6 +137,11 @@ bench-mood: bench/mood-eval
 	bench/mood-eval --lang pl --split test --sweep $(XED)/xed_pl_upset.tsv
 	sh bench/mood-bitext.sh --split test --sweep
 
+# The support desk: 1,000 customers, 50 agents (bench/desk-bench.js).
+.PHONY: bench-desk
+bench-desk: deps supportd node_modules/.package-lock.json
+	node bench/desk-bench.js --customers 1000 --agents 50
+
 clean:
 	rm -rf build supportd bench/loadgen bench/echo-server bench/intent-eval bench/brain-scale \
 	  bench/faq-eval bench/mood-eval
