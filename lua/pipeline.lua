@@ -291,8 +291,10 @@ function on_message(conversation, text, understanding)
     }
   end
   if (conversation.unsure or 0) + 1 >= UNSURE_HANDOFF_AFTER then
+    -- a candidate this unlikely is not "in play": the default team takes it
     return fallback(s, best.confidence), { handoff = {
-      team = best.team, reason = "the bot could not answer twice in a row" } }
+      team = best.confidence >= th.clarify and best.team or nil,
+      reason = "the bot could not answer twice in a row" } }
   end
   return fallback(s, best.confidence)
 end

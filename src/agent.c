@@ -188,6 +188,12 @@ void agent_logged_in(struct agent_conn *c, int64_t agent_id)
 		 (unsigned long long)c->id, (long long)agent_id, c->ip);
 }
 
+void agent_replaced(struct agent_conn *c)
+{
+	agent_error(c, WIRE_ERR_LOGIN_REPLACED, "this agent logged in on another connection", NULL);
+	conn_close(c, AGENT_CLOSE_REPLACED, "logged in elsewhere");
+}
+
 void agent_login_refused(struct agent_conn *c)
 {
 	struct login_limit *l = limit_of(c->as, c->ip);
@@ -269,7 +275,20 @@ static void handle_frame(struct agent_conn *c, const char *buf, size_t len)
 		desk_login(k, c, name, token);
 		goto out;
 	}
-	if (!strcmp(type, "login")) {
+	static const char *const known[] = {"login", "presence", "queue", "accept", "message",
+					    "typing", "note", "transfer", "close", NULL};
+	int is_known = 0;
+	for (const char *const *t = known; *t; t++)
+		is_known |= !strcmp(*t, type);
+	if (!is_known) {
+		char shown[40];
+		snprintf(shown, sizeof(shown), "%s", type);
+		for (char *p = shown; *p; p++)
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+				*p = '?';
+		snprintf(msg, sizeof(msg), "unknown frame type \"%s\"", shown);
+		agent_error(c, WIRE_ERR_UNKNOWN_TYPE, msg, id);
+	} else if (!strcmp(type, "login")) {
 		agent_error(c, WIRE_ERR_ALREADY_GREETED, "already logged in", id);
 	} else if (!strcmp(type, "presence")) {
 		const char *st = need_str(c, o, "state", 16, id);
@@ -318,14 +337,6 @@ static void handle_frame(struct agent_conn *c, const char *buf, size_t len)
 				    "no_response", id);
 		else if (res)
 			desk_close(k, c, conv, res);
-	} else {
-		char shown[40];
-		snprintf(shown, sizeof(shown), "%s", type);
-		for (char *p = shown; *p; p++)
-			if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
-				*p = '?';
-		snprintf(msg, sizeof(msg), "unknown frame type \"%s\"", shown);
-		agent_error(c, WIRE_ERR_UNKNOWN_TYPE, msg, id);
 	}
 out:
 	json_decref(o);

@@ -14,6 +14,7 @@
 #include "wire.h"
 
 #define AGENT_PROTOCOL "supportd.agent.v1"
+#define AGENT_CLOSE_REPLACED 4001  /* the agent logged in on another connection */
 
 struct daemon;
 struct agent_conn;
@@ -40,6 +41,9 @@ void agent_error(struct agent_conn *c, enum wire_error code, const char *message
  * or is told the login failed and closed. */
 void agent_logged_in(struct agent_conn *c, int64_t agent_id);
 void agent_login_refused(struct agent_conn *c);
+
+/* The agent logged in on another connection: this one is told and closed. */
+void agent_replaced(struct agent_conn *c);
 
 /* The agent id a connection is logged in as, 0 before login. */
 int64_t agent_id_of(const struct agent_conn *c);

@@ -394,7 +394,7 @@ static void on_agent_row(struct store_job *job, void *ud)
 	{ /* a second login of the same agent takes over from the first */
 		struct agent_conn *old = conn_of(k, a->id);
 		if (old && old != c)
-			agent_error(old, WIRE_ERR_NOT_ASSIGNED, "logged in elsewhere", NULL);
+			agent_replaced(old);
 	}
 	seat_set(k, a->id, agent_conn_id(c));
 	a->online = 1;
@@ -823,10 +823,12 @@ void desk_transfer(desk *k, struct agent_conn *c, const char *conv, const char *
 
 	if (!a || !(e = chat_for(k, c, a, conv, 1, NULL)))
 		return;
-	if (agent && !(to = queue_agent_by_name(&k->q, agent))) {
-		agent_error(c, WIRE_ERR_NOT_FOUND, "no agent of that name has logged in", NULL);
+	if (agent && (!(to = queue_agent_by_name(&k->q, agent)) || !to->online || to == a)) {
+		agent_error(c, WIRE_ERR_NOT_FOUND, "no other agent of that name is online", NULL);
 		return;
 	}
+	if (to && !queue_agent_in_team(to, e->team))
+		team = to->teams[0]; /* the chat follows the agent into its team */
 	if (team && !content_valid_id(team)) {
 		agent_error(c, WIRE_ERR_BAD_FIELD, "field \"team\" must be a team name", NULL);
 		return;
@@ -837,6 +839,12 @@ void desk_transfer(desk *k, struct agent_conn *c, const char *conv, const char *
 	notice = text_with(k, e, "flow.handoff", "team", team ? team : e->team);
 	add_say(job, "system", NULL, "handoff", notice, 0);
 	free(notice);
+	/* a transfer is a handoff too: it has its row */
+	job->handoff_team = xstrdup(team ? team : e->team);
+	job->handoff_reason = xmalloc(200);
+	snprintf(job->handoff_reason, 200, "transferred by %s%s%s", a->name, to ? " to " : "",
+		 to ? to->name : "");
+	job->handoff_source = "agent";
 	p = pending_new(k, a, c, e);
 	if (team)
 		snprintf(p->team, sizeof(p->team), "%s", team);

@@ -35,6 +35,7 @@ static const char *error_codes[WIRE_ERR__COUNT] = {
 	[WIRE_ERR_NOT_ASSIGNED] = "not_assigned",
 	[WIRE_ERR_AT_CAPACITY] = "at_capacity",
 	[WIRE_ERR_NOT_CLOSED] = "not_closed",
+	[WIRE_ERR_LOGIN_REPLACED] = "login_replaced",
 };
 
 const char *wire_error_code(enum wire_error e)

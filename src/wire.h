@@ -38,6 +38,7 @@ enum wire_error {
 	WIRE_ERR_NOT_ASSIGNED,     /* the chat is not the agent's (any more) */
 	WIRE_ERR_AT_CAPACITY,
 	WIRE_ERR_NOT_CLOSED,       /* csat for a conversation no agent closed */
+	WIRE_ERR_LOGIN_REPLACED,   /* the agent logged in on another connection */
 	WIRE_ERR__COUNT
 };
 

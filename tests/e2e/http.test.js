@@ -1,6 +1,6 @@
 'use strict';
-// Plain HTTP endpoints: /healthz, /metrics, static files, and the reserved
-// /agent websocket.
+// Plain HTTP endpoints: /healthz, /metrics, static files, and the /agent
+// websocket's greeting.
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
@@ -8,7 +8,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const {
   startDaemon, httpGet, healthz, metrics, metricSum, hasMetric,
-  pollUntil, AGENT_PROTOCOL, REPO_ROOT, useSharedDaemon,
+  pollUntil, AGENT_PROTOCOL, REPO_ROOT, addAgent, useSharedDaemon,
 } = require('./lib');
 
 const MARKER = `supportd-e2e-marker-${process.pid}-${Date.now()}`;
@@ -139,12 +139,21 @@ test('static files cannot escape the static dir', async () => {
   assert.equal(h.status, 200);
 });
 
-test('/agent with supportd.agent.v1: not_available error then close 1008', async () => {
+test('/agent with supportd.agent.v1: a frame before login gets login_required, and the login still works', async () => {
+  const token = addAgent(shared.daemon.dataDir, 'http-early', { teams: ['general'], capacity: 1 });
   const c = await open({ path: '/agent', protocol: AGENT_PROTOCOL });
-  const e = await c.error('not_available');
+  assert.equal(c.ws.protocol, AGENT_PROTOCOL);
+  c.send({ type: 'queue' });
+  const e = await c.error('login_required');
   assert.equal(typeof e.message, 'string');
-  const close = await c.waitClose();
-  assert.equal(close.code, 1008);
+  assert.ok(e.message.length > 0);
+  assert.equal(c.closeInfo, null, 'the connection stays open');
+  const w = await c.login('http-early', token);
+  assert.equal(w.agent, 'http-early');
+  assert.deepEqual(w.teams, ['general']);
+  c.send({ type: 'queue' });
+  const v = await c.next((f) => f.type === 'queue_view' || f.type === 'error');
+  assert.equal(v.type, 'queue_view', JSON.stringify(v));
   const h = await healthz(shared.port);
   assert.equal(h.json.status, 'ok');
 });

@@ -414,6 +414,17 @@ class Client {
 
   // ---------------- protocol conveniences
 
+  /**
+   * Agent side (supportd.agent.v1): send login and return the welcome
+   * frame; an error frame instead is thrown.
+   */
+  async login(agent, token, timeoutMs = DEFAULT_WAIT) {
+    this.send({ type: 'login', agent, token });
+    const f = await this.next((x) => x.type === 'welcome' || x.type === 'error', timeoutMs);
+    if (f.type !== 'welcome') throw new Error(`login as ${agent} answered with ${JSON.stringify(f)}`);
+    return f;
+  }
+
   /** Send hello (extra fields merged) and return the welcome frame. */
   async hello(extra = {}, timeoutMs = DEFAULT_WAIT) {
     this.send({ type: 'hello', ...extra });
@@ -477,6 +488,28 @@ function connect(port, opts = {}) {
     });
     ws.once('error', reject);
   }), timeoutMs, `websocket open ${url}`).catch((err) => { client.terminate(); throw err; });
+}
+
+/** Open an agent connection: path /agent, subprotocol supportd.agent.v1. */
+function connectAgent(port, opts = {}) {
+  return connect(port, { path: '/agent', protocol: AGENT_PROTOCOL, ...opts });
+}
+
+/**
+ * Create (or re-create, with a new token) a desk agent with the real CLI:
+ * `supportd agent add NAME --team T ... --capacity N -d DATADIR`. Returns the
+ * login token it prints on stdout. teams: a name or a list of names.
+ */
+function addAgent(dataDir, name, { teams = ['general'], capacity = 1 } = {}) {
+  const args = ['agent', 'add', name];
+  for (const t of [].concat(teams)) args.push('--team', t);
+  args.push('--capacity', String(capacity), '-d', dataDir);
+  const out = execFileSync(BIN, args, {
+    cwd: REPO_ROOT, encoding: 'utf8', timeout: T(20000), stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const token = out.trim();
+  if (!/^\S+$/.test(token)) throw new Error(`supportd agent add printed no token: ${JSON.stringify(out)}`);
+  return token;
 }
 
 /**
@@ -718,7 +751,7 @@ function isBase64Url(s, minBits = 128) {
 module.exports = {
   REPO_ROOT, BIN, T, DEFAULT_WAIT, LOOPBACK, CHAT_PROTOCOL, AGENT_PROTOCOL,
   makeTempDir, removeDir, withTimeout, delay, pollUntil, parseLogfmt,
-  startDaemon, connect, tryConnect, Client,
+  startDaemon, connect, connectAgent, addAgent, tryConnect, Client,
   httpGet, healthz, parseMetrics, metricSum, hasMetric, metrics,
   sqlite, sqlQuote, makeContent, isBase64Url,
   useCleanups, useSharedDaemon,

@@ -905,7 +905,7 @@ static void test_error_codes(void **state)
 		"binary_unsupported", "rate_limited", "conversation_full", "resume_unknown",
 		"resume_expired", "store_unavailable", "too_many_connections", "server_busy",
 		"frame_too_large", "not_available", "login_required", "login_failed", "not_found",
-		"forbidden", "not_assigned", "at_capacity", "not_closed",
+		"forbidden", "not_assigned", "at_capacity", "not_closed", "login_replaced",
 	};
 	(void)state;
 
