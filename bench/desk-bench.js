@@ -119,7 +119,7 @@ async function main() {
   })));
 
   // customers: connect and hello first, then all ask at once
-  const customers = await Promise.all(Array.from({ length: CUSTOMERS }, () => new Promise((resolve, reject) => {
+  const connectCustomer = () => new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/chat`, 'supportd.chat.v1');
     ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', lang: 'en' })));
     ws.on('error', reject);
@@ -127,7 +127,8 @@ async function main() {
       const f = JSON.parse(d);
       if (f.type === 'welcome') resolve({ ws, conv: f.conversation });
     });
-  })));
+  });
+  const customers = await Promise.all(Array.from({ length: CUSTOMERS }, connectCustomer));
   const t0 = now();
   for (const c of customers) {
     sentAt.set(c.conv, now());
@@ -138,15 +139,6 @@ async function main() {
 
   // phase 2: a deep queue, and a probe team with a free agent
   holding = true;
-  const connectCustomer = () => new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/chat`, 'supportd.chat.v1');
-    ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', lang: 'en' })));
-    ws.on('error', reject);
-    ws.on('message', (d) => {
-      const f = JSON.parse(d);
-      if (f.type === 'welcome') resolve({ ws, conv: f.conversation });
-    });
-  });
   const waiting = await Promise.all(Array.from({ length: CUSTOMERS + AGENTS }, connectCustomer));
   let queued = 0;
   const allQueued = new Promise((resolve) => {

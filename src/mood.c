@@ -814,21 +814,6 @@ static void marks_scan(const char *s, size_t len, struct marks *mk)
 		mk->emoji = EMOJI_MAX;
 }
 
-/* Letters, marks and digits make words (as in text.c, whose tokens these
- * clauses are counted against). */
-static int is_word_cp(utf8proc_int32_t c)
-{
-	switch (utf8proc_category(c)) {
-	case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
-	case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
-	case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
-	case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 static int is_clause_break(utf8proc_int32_t c)
 {
 	switch (c) {
@@ -856,7 +841,7 @@ static void clauses(const char *s, size_t len, int *clause, size_t n)
 			i++;
 			continue;
 		}
-		if (is_word_cp(c)) {
+		if (text_is_word_cp(c)) {
 			if (!in_word)
 				clause[k++] = id;
 			in_word = 1;

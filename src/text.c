@@ -177,7 +177,7 @@ char *text_fold(const char *s, size_t len, size_t *out_len)
 	return (char *)dst;
 }
 
-static int is_word_cp(utf8proc_int32_t c)
+int text_is_word_cp(int32_t c)
 {
 	switch (utf8proc_category(c)) {
 	case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
@@ -286,7 +286,7 @@ int analyzer_run(analyzer *a, const char *s, size_t len, struct tokens *out)
 		utf8proc_ssize_t k = utf8proc_iterate(p, left, &c);
 		if (k <= 0)
 			break; /* cannot happen: utf8proc produced this text */
-		if (is_word_cp(c)) {
+		if (text_is_word_cp(c)) {
 			if (pending_apos && wlen)
 				pending_apos = 0; /* "don't" -> "dont": the apostrophe joins */
 			if (wlen + (size_t)k <= sizeof(word)) {

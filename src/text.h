@@ -20,6 +20,7 @@
 #define SUPPORTD_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Longest token kept, in bytes; longer runs are cut (a 4 KiB line of one
  * letter is one 64-byte token). */
@@ -75,5 +76,8 @@ void tokens_clear(struct tokens *t);
 
 /* 1 when the folded word is a stop word of the analyzer's language. */
 int analyzer_is_stop(const analyzer *a, const char *word, size_t len);
+
+/* 1 if code point c belongs in a word: letters, marks and digits. */
+int text_is_word_cp(int32_t c);
 
 #endif
