@@ -11,6 +11,7 @@
 --   conversation.flow  the self-service flow waiting for this message, or nil
 --   conversation.choice  the id of the button the customer pressed, or nil
 --   conversation.unsure  how many times in a row the bot could not answer before this
+--   conversation.topic_team  the team of what the conversation was last about, or nil
 --
 -- `understanding` is what the brain (C: text normalisation, the intent
 -- matcher and the FAQ retriever) made of the text:
@@ -181,13 +182,61 @@ local function is_exit(text)
 end
 
 -- The customer asked for a person: the button, or the intent for sure.
-local function wants_person(conversation, understanding)
+-- Asking for a person in Portuguese or Polish, until those languages have
+-- rules of their own: a verb of asking or talking, and then a word for a
+-- person, in a short message. Compared on lower-cased text without accents.
+local person_asks = {
+  verbs = { "falar", "fala", "conversar", "quero", "queria", "preciso", "passe", "passa",
+            "rozmawiac", "porozmawiac", "chce", "chcialbym", "chcialabym", "prosze",
+            "polacz", "daj", "potrzebuje" },
+  persons = { "atendente", "pessoa", "humano", "alguem", "operador", "agente", "assistente real",
+              "konsultant", "konsultantem", "czlowiek", "czlowiekiem", "osoba", "osoba",
+              "pracownik", "pracownikiem", "agent", "agentem" },
+}
+local unaccent = {
+  ["á"] = "a", ["à"] = "a", ["â"] = "a", ["ã"] = "a", ["é"] = "e", ["ê"] = "e", ["í"] = "i",
+  ["ó"] = "o", ["ô"] = "o", ["õ"] = "o", ["ú"] = "u", ["ç"] = "c",
+  ["ą"] = "a", ["ć"] = "c", ["ę"] = "e", ["ł"] = "l", ["ń"] = "n", ["ś"] = "s", ["ź"] = "z",
+  ["ż"] = "z", ["Ł"] = "l", ["Ż"] = "z", ["Ś"] = "s",
+}
+
+local function has_word(t, w)
+  return (" " .. t .. " "):find("[^%w]" .. w .. "[^%w]") ~= nil
+end
+
+local function asks_for_person(text)
+  if #text > 120 then
+    return false
+  end
+  local t = simplify(text)
+  for from, to in pairs(unaccent) do
+    t = t:gsub(from, to)
+  end
+  local verb = false
+  for _, v in ipairs(person_asks.verbs) do
+    verb = verb or has_word(t, v)
+  end
+  if not verb then
+    return false
+  end
+  for _, p in ipairs(person_asks.persons) do
+    if has_word(t, p) then
+      return true
+    end
+  end
+  return false
+end
+
+local function wants_person(conversation, understanding, text)
   if conversation.choice == HANDOFF then
     return true
   end
   local best = understanding and understanding.candidates[1]
-  return best ~= nil and best.name == PERSON_INTENT and
-         best.confidence >= understanding.thresholds.answer
+  if best ~= nil and best.name == PERSON_INTENT and
+     best.confidence >= understanding.thresholds.answer then
+    return true
+  end
+  return text ~= nil and asks_for_person(text)
 end
 
 -- The reply that answers with candidate c, and the action it needs.
@@ -231,7 +280,7 @@ function on_message(conversation, text, understanding)
     if conversation.choice == CANCEL or is_exit(text) then
       return { text = s.cancelled, source = "flow:" .. conversation.flow }, { cancel_flow = true }
     end
-    if wants_person(conversation, understanding) then
+    if wants_person(conversation, understanding, text) then
       return nil, { handoff = {
         reason = "the customer asked for a person during flow " .. conversation.flow } }
     end
@@ -245,11 +294,12 @@ function on_message(conversation, text, understanding)
     local best = understanding.candidates[1]
     return nil, { handoff = { team = best and best.team or nil, reason = upset, upset = true } }
   end
-  if wants_person(conversation, understanding) then
+  if wants_person(conversation, understanding, text) then
     local best = understanding.candidates[1]
     local person = best and best.name == PERSON_INTENT
     return nil, { handoff = {
-      team = person and best.team or nil,
+      -- the topic of the conversation so far, else the person intent's team
+      team = conversation.topic_team or (person and best.team) or nil,
       reason = "the customer asked for a person",
       text = person and best.answer or nil,
     } }

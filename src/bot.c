@@ -241,7 +241,8 @@ void bot_on_message(pipeline *p, desk *k, const struct config *cfg, struct conve
 		    struct bot_step *s)
 {
 	struct pipeline_input pin = {conv->public_id, conv->lang, conv->name, conv->turn + 1,
-				     text, len, choice, conv->flow ? conv->flow->flow : NULL, 0, NULL};
+				     text, len, choice, conv->flow ? conv->flow->flow : NULL, 0, NULL,
+				     NULL};
 	struct pipeline_decision dec;
 	struct script_action *a = &dec.action;
 	struct flow_conv fc = {conv->public_id, conv->name};
@@ -254,7 +255,12 @@ void bot_on_message(pipeline *p, desk *k, const struct config *cfg, struct conve
 		s->desk.op = STORE_DESK_REOPEN; /* the bot again, unless it hands off anew */
 	pin.unsure = conv->unsure;
 	pin.trend = &conv->mood;
+	pin.topic_team = conv->topic_team[0] ? conv->topic_team : NULL;
 	pipeline_run(p, &pin, &dec);
+	/* what it is about: a candidate the bot was sure enough to answer with */
+	if (dec.understood.n && dec.understood.top[0].team &&
+	    dec.understood.top[0].confidence >= dec.understood.thresholds.answer && !a->handoff)
+		snprintf(conv->topic_team, sizeof(conv->topic_team), "%s", dec.understood.top[0].team);
 	s->mood = mood_trend_json(&conv->mood);
 	conv->unsure = 0;
 	for (size_t i = 0; i < dec.n; i++)

@@ -50,6 +50,7 @@ struct conversation {
 	int status;               /* enum store_conv_status: bot, queued, with an agent, closed */
 	int unsure;               /* the bot's fallbacks in a row */
 	struct mood_trend mood;   /* how upset the customer has been */
+	char topic_team[65];      /* the team of the last thing the bot answered about */
 	UT_hash_handle hh;
 };
 

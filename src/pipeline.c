@@ -115,7 +115,7 @@ void pipeline_close(pipeline *p)
 void pipeline_run(pipeline *p, const struct pipeline_input *in, struct pipeline_decision *out)
 {
 	struct script_conversation conv = {in->conversation, in->lang, in->name, in->turn,
-					   in->flow, in->choice, in->unsure};
+					   in->flow, in->choice, in->unsure, in->topic_team};
 	char err[1024], q[1100];
 
 	memset(out, 0, sizeof(*out));

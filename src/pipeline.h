@@ -36,6 +36,7 @@ struct pipeline_input {
 	const char *flow;          /* the flow waiting for an answer, or NULL */
 	int unsure;                /* the bot's fallbacks in a row before this message */
 	struct mood_trend *trend;  /* the conversation's mood; this message is added. May be NULL */
+	const char *topic_team;    /* the team of what it was last about, or NULL */
 };
 
 /* The bot's decision: zero or more replies. */

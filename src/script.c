@@ -575,6 +575,7 @@ static int call_on_message(lua_State *L)
 	set_str(L, "choice", conv->choice);
 	lua_pushinteger(L, conv->unsure);
 	lua_setfield(L, -2, "unsure");
+	set_str(L, "topic_team", conv->topic_team);
 	lua_pushlstring(L, a->text, a->text_len);
 	if (a->understanding) {
 		push_understanding(L, a->understanding);

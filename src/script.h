@@ -33,6 +33,7 @@ struct script_conversation {
 	const char *flow;         /* the flow waiting for this message's answer, or NULL */
 	const char *choice;       /* the button pressed, or NULL */
 	int unsure;               /* the bot's fallbacks in a row before this message */
+	const char *topic_team;   /* the team of what it was last about, or NULL */
 };
 
 struct script_action;

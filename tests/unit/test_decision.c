@@ -62,7 +62,7 @@ struct outcome {
 static void decide_in(script *sc, const char *lang, const char *text, const char *flow,
 		      const char *choice, struct brain_result *u, struct outcome *o)
 {
-	const struct script_conversation conv = {"c_test", lang, NULL, 1, flow, choice, 0};
+	const struct script_conversation conv = {"c_test", lang, NULL, 1, flow, choice, 0, NULL};
 	char err[1024];
 
 	memset(o, 0, sizeof(*o));
@@ -76,7 +76,7 @@ static void decide_in(script *sc, const char *lang, const char *text, const char
 static void decide(script *sc, const char *lang, const char *text, struct brain_result *u,
 		   struct outcome *o)
 {
-	const struct script_conversation conv = {"c_test", lang, NULL, 1, NULL, NULL, 0};
+	const struct script_conversation conv = {"c_test", lang, NULL, 1, NULL, NULL, 0, NULL};
 	char err[1024];
 
 	snprintf(u->lang, sizeof(u->lang), "%s", lang ? lang : "en");
@@ -235,7 +235,7 @@ static void test_waiting_flow_can_be_left(void **state)
 /* on_message with a mood: whether it hands off, and says the customer is upset. */
 static int hands_off_upset(script *sc, const struct mood_score *m, const struct mood_trend *t)
 {
-	const struct script_conversation conv = {"c_test", "en", NULL, 1, NULL, NULL, 0};
+	const struct script_conversation conv = {"c_test", "en", NULL, 1, NULL, NULL, 0, NULL};
 	const struct script_mood sm = {m, t};
 	struct brain_result u = {0};
 	struct outcome o = {0};
@@ -253,6 +253,50 @@ static int hands_off_upset(script *sc, const struct mood_score *m, const struct 
 		assert_non_null(o.action.handoff_reason);
 	clear(&o);
 	return r;
+}
+
+static void test_person_asked_in_portuguese_and_polish(void **state)
+{
+	static const char *const asks[] = {"Quero falar com um atendente", "preciso falar com uma pessoa",
+					   "chcę rozmawiać z konsultantem", "Proszę połącz mnie z człowiekiem",
+					   NULL};
+	static const char *const not_asks[] = {"o atendente foi simpático", "konsultant był miły",
+					       "falar", NULL};
+	struct brain_result u = {0};
+	struct outcome o;
+
+	for (const char *const *q = asks; *q; q++) {
+		decide_in(*state, "pt", *q, NULL, NULL, &u, &o);
+		if (!o.action.handoff)
+			fail_msg("\"%s\" did not hand off", *q);
+		clear(&o);
+	}
+	for (const char *const *q = not_asks; *q; q++) {
+		decide_in(*state, "pt", *q, NULL, NULL, &u, &o);
+		if (o.action.handoff)
+			fail_msg("\"%s\" handed off", *q);
+		clear(&o);
+	}
+}
+
+/* Asking for a person goes to the team of what the conversation was about. */
+static void test_person_goes_to_the_topic_team(void **state)
+{
+	const struct script_conversation conv = {"c_test", "en", NULL, 2, NULL, NULL, 0, "billing"};
+	struct brain_result u = {0};
+	struct outcome o = {0};
+	char err[1024];
+
+	u.top[0] = cand("intent:human_agent", "Talk to a person", "Connecting you.", NULL, 0.95);
+	u.n = 1;
+	snprintf(u.lang, sizeof(u.lang), "en");
+	u.thresholds = (struct rule_thresholds){0.55, 0.35, 0.15};
+	if (script_on_message(*state, &conv, "talk to a person", 16, &u, NULL, &o.r, &o.n, &o.action,
+			      err, sizeof(err)))
+		fail_msg("on_message failed: %s", err);
+	assert_true(o.action.handoff);
+	assert_string_equal(o.action.handoff_team, "billing");
+	clear(&o);
 }
 
 static void test_upset_customers_are_handed_off(void **state)
@@ -355,6 +399,8 @@ int main(void)
 		cmocka_unit_test(test_waiting_flow_can_be_left),
 		cmocka_unit_test(test_asking_for_a_person_hands_off),
 		cmocka_unit_test(test_upset_customers_are_handed_off),
+		cmocka_unit_test(test_person_asked_in_portuguese_and_polish),
+		cmocka_unit_test(test_person_goes_to_the_topic_team),
 		cmocka_unit_test(test_languages_and_greetings),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
