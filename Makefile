@@ -21,7 +21,7 @@ UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(sort $(wildcard tests/unit/test
 REL_OBJ  := $(patsubst src/%.c,build/rel/%.o,$(LIB_SRC))
 ASAN_OBJ := $(patsubst src/%.c,build/asan/%.o,$(LIB_SRC))
 
-.PHONY: all deps run test test-unit test-e2e asan bench clean check-tools
+.PHONY: all deps run test test-unit test-e2e test-browser asan bench clean check-tools
 all: supportd
 
 deps:
@@ -50,14 +50,14 @@ build/rel build/asan:
 
 # The demo company backend (contrib/demo-backend.js) answers the flows'
 # calls on port 8081 while supportd runs, and stops with it.
-run: deps supportd
+run: deps supportd console
 	@mkdir -p var
 	@node contrib/demo-backend.js --port 8081 & backend=$$!; \
 	  trap 'kill $$backend 2>/dev/null' EXIT INT TERM; \
 	  ./supportd serve --listen 127.0.0.1 --port 8080 --data-dir var --config contrib/demo.json
 
 test: deps
-	$(MAKE) test-unit test-e2e
+	$(MAKE) test-unit test-e2e test-browser
 
 test-unit: $(addprefix build/asan/test_,$(UNIT_TESTS))
 	@failed=0; for t in $^; do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t || failed=1; done; exit $$failed
@@ -68,6 +68,22 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 test-e2e: build/asan/supportd node_modules/.package-lock.json
 	SUPPORTD_BIN=build/asan/supportd ASAN_OPTIONS=detect_leaks=1 node --test tests/e2e/*.test.js
+
+# The widget and the console in Debian's Chromium (playwright-core drives
+# /usr/bin/chromium; no browser is ever downloaded).
+test-browser: build/asan/supportd node_modules/.package-lock.json console
+	SUPPORTD_BIN=build/asan/supportd ASAN_OPTIONS=detect_leaks=1 node --test tests/browser/*.test.js
+
+# The agents' console: contrib/console copied to build/console, its stats
+# page bundled with Chart.js by esbuild (both from the npm lock file).
+CONSOLE_SRC := $(wildcard contrib/console/*)
+.PHONY: console
+console: build/console/stats.js
+build/console/stats.js: $(CONSOLE_SRC) node_modules/.package-lock.json
+	@mkdir -p build/console
+	cp $(filter-out contrib/console/stats.js,$(CONSOLE_SRC)) build/console/
+	npx esbuild contrib/console/stats.js --bundle --format=esm --minify --log-level=warning \
+	  --outfile=build/console/stats.js
 
 # Benchmarks are not part of `make test`: they print figures for docs/benchmarks.md.
 bench/loadgen: bench/loadgen.c

@@ -13,6 +13,8 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "var");
 	snprintf(cfg->content_dir, sizeof(cfg->content_dir), ".");
 	snprintf(cfg->static_dir, sizeof(cfg->static_dir), "contrib/www");
+	snprintf(cfg->widget_dir, sizeof(cfg->widget_dir), "contrib/widget");
+	snprintf(cfg->console_dir, sizeof(cfg->console_dir), "build/console");
 	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
 	cfg->chat.max_text_bytes = 4096;
 	cfg->chat.max_frame_bytes = 65536;
@@ -47,7 +49,7 @@ void config_defaults(struct config *cfg)
 }
 
 /* One settable key: where it lives in the JSON, its kind and its range. */
-enum kind { K_STR, K_INT, K_I64, K_U64, K_NUM, K_BOOL, K_SIZE, K_NAMED, K_TEAMS };
+enum kind { K_STR, K_INT, K_I64, K_U64, K_NUM, K_BOOL, K_SIZE, K_NAMED, K_TEAMS, K_ORIGINS };
 struct key {
 	const char *section; /* NULL for top level */
 	const char *name;
@@ -65,6 +67,9 @@ static const struct key keys[] = {
 	{NULL, "content_dir", K_STR, OFF(content_dir), CONFIG_PATH_MAX, 0, 0},
 	{NULL, "static_dir", K_STR, OFF(static_dir), CONFIG_PATH_MAX, 0, 0},
 	{NULL, "log_level", K_STR, OFF(log_level), 8, 0, 0},
+	{NULL, "widget_dir", K_STR, OFF(widget_dir), CONFIG_PATH_MAX, 0, 0},
+	{NULL, "console_dir", K_STR, OFF(console_dir), CONFIG_PATH_MAX, 0, 0},
+	{NULL, "allowed_origins", K_ORIGINS, 0, 0, 0, 0},
 	{"chat", "max_text_bytes", K_SIZE, OFF(chat.max_text_bytes), 0, 1, 1 << 20},
 	{"chat", "max_frame_bytes", K_SIZE, OFF(chat.max_frame_bytes), 0, 1024, 16 << 20},
 	{"chat", "rate_per_sec", K_NUM, OFF(chat.rate_per_sec), 0, 0.01, 1e9},
@@ -243,6 +248,27 @@ static int set_key(struct config *cfg, const struct key *k, json_t *v,
 		return set_named(cfg, k, v, path, err, errlen);
 	case K_TEAMS:
 		return set_teams(cfg, v, path, err, errlen);
+	case K_ORIGINS: {
+		size_t i;
+		json_t *o;
+		if (!json_is_array(v) || json_array_size(v) > CONFIG_NAMED_MAX) {
+			snprintf(err, errlen, "%s: allowed_origins must be a list of at most %d origins",
+				 path, CONFIG_NAMED_MAX);
+			return -1;
+		}
+		cfg->n_allowed_origins = 0;
+		json_array_foreach(v, i, o) {
+			const char *s = json_string_value(o);
+			if (!s || (strncmp(s, "http://", 7) && strncmp(s, "https://", 8)) ||
+			    strlen(s) >= CONFIG_VALUE_MAX || strchr(s + 8, '/')) {
+				snprintf(err, errlen, "%s: allowed_origins[%zu] must be an origin like "
+					 "\"https://shop.example.com\" (scheme, host, optional port)", path, i);
+				return -1;
+			}
+			snprintf(cfg->allowed_origins[cfg->n_allowed_origins++], CONFIG_VALUE_MAX, "%s", s);
+		}
+		return 0;
+	}
 	case K_STR: {
 		const char *s = json_string_value(v);
 		if (!s || strlen(s) >= k->size || !s[0]) {

@@ -35,6 +35,10 @@ struct config {
 	char data_dir[CONFIG_PATH_MAX];    /* holds supportd.db */
 	char content_dir[CONFIG_PATH_MAX]; /* holds lua/, faq/, rules/ */
 	char static_dir[CONFIG_PATH_MAX];  /* static files served at / */
+	char widget_dir[CONFIG_PATH_MAX];  /* holds widget.js, served at /widget.js */
+	char console_dir[CONFIG_PATH_MAX]; /* the built console, served at /console */
+	char allowed_origins[CONFIG_NAMED_MAX][CONFIG_VALUE_MAX]; /* websocket Origins besides our own */
+	size_t n_allowed_origins;
 	char log_level[8];
 
 	struct {

@@ -18,6 +18,7 @@
 #include "content.h"
 #include "daemon.h"
 #include "queue.h"
+#include "token.h"
 #include "xalloc.h"
 
 #define TICK_MS 100            /* offer deadlines, pushed views and positions */
@@ -273,6 +274,19 @@ void desk_free(desk *k)
 	free(k);
 }
 
+int64_t desk_session_agent(const desk *k, const char *session)
+{
+	size_t n = strlen(session);
+	if (n == 0 || n >= sizeof(k->q.agents[0]->session))
+		return 0;
+	for (size_t i = 0; i < k->q.n_agents; i++) {
+		const struct queue_agent *a = k->q.agents[i];
+		if (a->session[0] && strlen(a->session) == n && sodium_memcmp(a->session, session, n) == 0)
+			return a->id;
+	}
+	return 0;
+}
+
 long desk_waiting(const desk *k)
 {
 	return k ? (long)k->q.n : 0;
@@ -407,6 +421,14 @@ static void on_agent_row(struct store_job *job, void *ud)
 		a->offered += k->q.v[i]->offered_to == a->id;
 	}
 	agent_logged_in(c, a->id);
+	{ /* a key for the console's HTTP requests (GET /api/stats) */
+		unsigned char raw[24];
+		if (token_random(raw, sizeof(raw)) == 0)
+			sodium_bin2base64(a->session, sizeof(a->session), raw, sizeof(raw),
+					  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+		else
+			a->session[0] = '\0';
+	}
 
 	chats = json_array();
 	for (size_t i = 0; i < k->q.n; i++)
@@ -424,9 +446,11 @@ static void on_agent_row(struct store_job *job, void *ud)
 	json_t *teams = json_array();
 	for (size_t i = 0; i < a->n_teams; i++)
 		json_array_append_new(teams, json_string(a->teams[i]));
-	agent_send(c, json_pack("{s:s, s:s, s:o, s:i, s:o, s:o}", "type", "welcome", "agent", a->name,
-				"teams", teams, "capacity", a->capacity, "chats", chats, "tickets",
-				tickets));
+	json_t *canned = json_loads(pipeline_canned(k->d->pipeline), 0, NULL);
+	agent_send(c, json_pack("{s:s, s:s, s:o, s:i, s:o, s:o, s:s, s:o}", "type", "welcome", "agent",
+				a->name, "teams", teams, "capacity", a->capacity, "chats", chats,
+				"tickets", tickets, "session", a->session, "canned",
+				canned ? canned : json_array()));
 	/* the chats it had before: everything again */
 	for (size_t i = 0; i < k->q.n; i++)
 		if (k->q.v[i]->agent == a->id)
@@ -462,6 +486,7 @@ void desk_agent_gone(desk *k, struct agent_conn *c)
 	if (!a)
 		return;
 	a->online = 0;
+	sodium_memzero(a->session, sizeof(a->session));
 	seat_set(k, a->id, 0);
 	for (size_t i = 0; i < k->q.n; i++)
 		if (k->q.v[i]->offered_to == a->id)

@@ -58,6 +58,9 @@ void desk_transfer(desk *k, struct agent_conn *c, const char *conv, const char *
 		   const char *agent);
 void desk_close(desk *k, struct agent_conn *c, const char *conv, const char *resolution);
 
+/* The agent logged in with this console session key, or 0. */
+int64_t desk_session_agent(const desk *k, const char *session);
+
 /* Chats waiting and assigned. */
 long desk_waiting(const desk *k);
 

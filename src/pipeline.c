@@ -1,6 +1,8 @@
 /* pipeline.c: one message in, the bot's decision out. See pipeline.h. */
 #include "pipeline.h"
 
+#include "canned.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@ struct pipeline {
 	script *sc;             /* owned */
 	flowhost *flows;        /* owned; runs in sc's VM */
 	mood_lexicons *mood;    /* owned */
+	char *canned;           /* owned: agents' canned responses as a JSON array */
 	const logger *lg;       /* borrowed */
 	struct metrics *m;      /* borrowed */
 };
@@ -65,6 +68,7 @@ pipeline *pipeline_open(const struct config *cfg, const logger *lg, struct metri
 	p->br = brain_load(cfg->content_dir, &blim, lg, d);
 	snprintf(path, sizeof(path), "%s/rules", cfg->content_dir);
 	p->mood = mood_load(path, d);
+	p->canned = canned_load(path, d);
 	snprintf(path, sizeof(path), "%s/lua/pipeline.lua", cfg->content_dir);
 	p->sc = script_open(path, &lim, lg, err, sizeof(err));
 	if (!p->sc)
@@ -74,7 +78,7 @@ pipeline *pipeline_open(const struct config *cfg, const logger *lg, struct metri
 		p->flows = flowhost_open(p->sc, cfg->content_dir, cfg, lg, d);
 	if (p->br && p->flows)
 		check_flow_refs(p, d);
-	if (!p->br || !p->sc || !p->flows || !p->mood || diag_count(d)) {
+	if (!p->br || !p->sc || !p->flows || !p->mood || !p->canned || diag_count(d)) {
 		pipeline_close(p);
 		return NULL;
 	}
@@ -84,6 +88,11 @@ pipeline *pipeline_open(const struct config *cfg, const logger *lg, struct metri
 const brain *pipeline_brain(const pipeline *p)
 {
 	return p->br;
+}
+
+const char *pipeline_canned(const pipeline *p)
+{
+	return p->canned;
 }
 
 flowhost *pipeline_flows(pipeline *p)
@@ -108,6 +117,7 @@ void pipeline_close(pipeline *p)
 	flowhost_close(p->flows);
 	script_close(p->sc);
 	mood_free(p->mood);
+	free(p->canned);
 	brain_free(p->br);
 	free(p);
 }

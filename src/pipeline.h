@@ -61,6 +61,9 @@ pipeline *pipeline_open(const struct config *cfg, const logger *lg, struct metri
 /* The pipeline's brain, for tools that report on it. Borrowed. */
 const brain *pipeline_brain(const pipeline *p);
 
+/* The agents' canned responses (rules/canned/) as a JSON array. Borrowed. */
+const char *pipeline_canned(const pipeline *p);
+
 /* The flows, which run in the pipeline's script VM. Borrowed. */
 flowhost *pipeline_flows(pipeline *p);
 

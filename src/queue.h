@@ -29,6 +29,7 @@ struct queue_agent {
 	int assigned;                /* chats it has */
 	int offered;                 /* offers it has not answered */
 	int64_t idle_since;          /* when its last chat ended or it logged in */
+	char session[48];            /* the console's key for HTTP while logged in, "" if none */
 };
 
 struct queue_entry {

@@ -570,6 +570,8 @@ static void root_entry(void *ud, const char *path, const char *name, const struc
 	char *buf;
 	size_t len;
 	if (S_ISDIR(st->st_mode)) {
+		if (!strcmp(name, RULES_CANNED_DIR))
+			return; /* agents' canned responses: canned.c reads them */
 		if (faq_lang_supported(name))
 			load_lang(l, path, name);
 		else

@@ -27,6 +27,7 @@
 #include "faq.h"
 
 #define RULES_FILE_MAX (256 * 1024)  /* bytes of one rules file */
+#define RULES_CANNED_DIR "canned"     /* rules/canned/: agents' canned responses (canned.h) */
 #define RULES_MOOD_FILE "mood.yaml"  /* in rules/<lang>/: the mood lexicon (mood.h), not intents */
 #define RULES_INTENTS_MAX 5000       /* intents in one rules/ tree */
 #define RULES_FILES_MAX 200          /* .yaml files in one language */

@@ -11,14 +11,62 @@
 #include "chat.h"
 #include "clock.h"
 #include "daemon.h"
+#include "desk.h"
 
 #define SIGNAL_PROTOCOL "supportd-signal"
+
+/* What the HTTP side keeps: the mounts and the directories they serve. */
+struct server_state {
+	struct lws_http_mount root, widget, console;
+	char static_dir[PATH_MAX], widget_dir[PATH_MAX], console_dir[PATH_MAX];
+};
+
+/* An HTTP request waiting for the store (GET /api/stats). Shared by the
+ * request and its store job; whichever ends last frees it. */
+struct http_wait {
+	struct lws *wsi;              /* NULL once the request's connection closed */
+	int refs;
+};
 
 /* An HTTP response being written: LWS_PRE spare bytes, then the body. */
 struct http_pss {
 	unsigned char *buf;
 	size_t len;
+	struct http_wait *wait;       /* a store job is computing the body */
+	char *body;                   /* the body it computed, headers not sent yet */
+	unsigned status;
 };
+
+/* Security headers on every HTTP response: the pages load nothing but
+ * their own scripts and styles, talk only to this server, and are not
+ * framed by other sites. */
+static const struct lws_protocol_vhost_options header_nosniff = {
+	NULL, NULL, "x-content-type-options:", "nosniff"};
+static const struct lws_protocol_vhost_options header_frames = {
+	&header_nosniff, NULL, "x-frame-options:", "DENY"};
+static const struct lws_protocol_vhost_options header_referrer = {
+	&header_frames, NULL, "referrer-policy:", "no-referrer"};
+static const struct lws_protocol_vhost_options header_csp = {
+	&header_referrer, NULL, "content-security-policy:",
+	"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+	"connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"};
+
+/* 1 if a websocket from this Origin may connect: our own origin (the Host
+ * it asked for, over http or https), or one in allowed_origins. Clients
+ * that send no Origin (not browsers) are not held to it. */
+static int origin_allowed(struct daemon *d, struct lws *wsi, const char *origin)
+{
+	char host[256];
+	const char *rest = !strncmp(origin, "http://", 7)    ? origin + 7
+			   : !strncmp(origin, "https://", 8) ? origin + 8
+							     : NULL;
+
+	for (size_t i = 0; i < d->cfg.n_allowed_origins; i++)
+		if (!strcmp(origin, d->cfg.allowed_origins[i]))
+			return 1;
+	return rest && lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) > 0 &&
+	       !strcmp(rest, host);
+}
 
 /* 1 if the comma-separated header value `list` names `want`. */
 static int list_has(const char *list, const char *want)
@@ -62,6 +110,18 @@ static int confirm_upgrade(struct daemon *d, struct lws *wsi)
 		return refuse(wsi, HTTP_STATUS_NOT_FOUND, "no websocket endpoint at this path");
 	if (d->draining)
 		return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "shutting down");
+	{
+		char origin[256];
+		if (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) > 0 &&
+		    !origin_allowed(d, wsi, origin)) {
+			char q[300];
+			atomic_fetch_add(&d->metrics.conn_refused_total, 1);
+			log_info(&d->log, "upgrade_refused", "path=%s reason=origin origin=%s", uri,
+				 log_quote(origin, q, sizeof(q)));
+			return refuse(wsi, HTTP_STATUS_FORBIDDEN,
+				      "origin_not_allowed: add this site to allowed_origins");
+		}
+	}
 	if (lws_hdr_copy(wsi, proto, sizeof(proto), WSI_TOKEN_PROTOCOL) < 0 || !list_has(proto, want)) {
 		atomic_fetch_add(&d->metrics.conn_refused_total, 1);
 		log_info(&d->log, "upgrade_refused", "path=%s reason=wrong_subprotocol", uri);
@@ -114,6 +174,68 @@ static int respond(struct lws *wsi, struct http_pss *pss, unsigned status, const
 	return 0;
 }
 
+static void wait_release(struct http_wait *w)
+{
+	if (--w->refs == 0)
+		free(w);
+}
+
+static void on_stats(struct store_job *job, void *ud)
+{
+	struct http_wait *w = ud;
+
+	if (w->wsi) {
+		struct http_pss *pss = lws_wsi_user(w->wsi);
+		if (job->status == STORE_OK && job->context) {
+			pss->body = job->context;
+			job->context = NULL;
+			pss->status = HTTP_STATUS_OK;
+		} else {
+			pss->body = strdup("{\"error\":\"store_unavailable\"}");
+			pss->status = HTTP_STATUS_SERVICE_UNAVAILABLE;
+			if (!pss->body)
+				abort();
+		}
+		lws_callback_on_writable(w->wsi);
+	}
+	wait_release(w);
+	store_job_free(job);
+}
+
+/* GET /api/stats?range=24h|7d|30d, for agents: Authorization: Bearer
+ * <session> (the key the console got in its welcome). */
+static int api_stats(struct daemon *d, struct lws *wsi, struct http_pss *pss)
+{
+	char auth[128] = "", range[16] = "24h";
+	int64_t span;
+	struct store_job *job;
+
+	if (lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION) <= 0 ||
+	    strncmp(auth, "Bearer ", 7) || !desk_session_agent(d->desk, auth + 7))
+		return respond(wsi, pss, HTTP_STATUS_UNAUTHORIZED, "application/json",
+			       strdup("{\"error\":\"login_required\"}"));
+	if (lws_get_urlarg_by_name(wsi, "range=", range, sizeof(range)) == NULL)
+		snprintf(range, sizeof(range), "24h");
+	span = !strcmp(range, "24h") ? 86400000LL
+	       : !strcmp(range, "7d") ? 7 * 86400000LL
+	       : !strcmp(range, "30d") ? 30 * 86400000LL
+				       : 0;
+	if (!span)
+		return respond(wsi, pss, HTTP_STATUS_BAD_REQUEST, "application/json",
+			       strdup("{\"error\":\"bad_field\",\"message\":\"range must be 24h, 7d "
+				      "or 30d\"}"));
+	pss->wait = calloc(1, sizeof(*pss->wait));
+	if (!pss->wait)
+		abort();
+	pss->wait->wsi = wsi;
+	pss->wait->refs = 2;
+	job = store_job_new(STORE_STATS);
+	job->now_ms = clock_wall_ms();
+	job->started_ms = job->now_ms - span;
+	store_submit(d->store, job, on_stats, pss->wait);
+	return 0;
+}
+
 static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 			 size_t len)
 {
@@ -138,10 +260,26 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 			return respond(wsi, pss, HTTP_STATUS_OK, "text/plain; version=0.0.4; charset=utf-8",
 				       metrics_render(&d->metrics, chat_conversations(d->chat),
 						      store_pending(d->store)));
+		if (!strcmp(uri, "/api/stats"))
+			return api_stats(d, wsi, pss);
+		if (!strcmp(uri, "/widget.js")) {
+			char file[PATH_MAX + 16];
+			snprintf(file, sizeof(file), "%s/widget.js", d->server_state->widget_dir);
+			int n = lws_serve_http_file(wsi, file, "application/javascript; charset=utf-8",
+						    NULL, 0);
+			if (n < 0 || (n > 0 && lws_http_transaction_completed(wsi)))
+				return -1;
+			return 0;
+		}
 		lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
 		return lws_http_transaction_completed(wsi) ? -1 : 0;
 	}
 	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (pss && pss->body) { /* the store's answer: headers now, body next */
+			char *body = pss->body;
+			pss->body = NULL;
+			return respond(wsi, pss, pss->status, "application/json", body) ? -1 : 0;
+		}
 		if (!pss || !pss->buf)
 			break;
 		{
@@ -156,6 +294,13 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		if (pss) {
 			free(pss->buf);
 			pss->buf = NULL;
+			free(pss->body);
+			pss->body = NULL;
+			if (pss->wait) {
+				pss->wait->wsi = NULL;
+				wait_release(pss->wait);
+				pss->wait = NULL;
+			}
 		}
 		break;
 	default:
@@ -175,9 +320,12 @@ static const struct lws_protocols protocols[] = {
 	{SIGNAL_PROTOCOL, daemon_signal_callback, 0, 0, 0, NULL, 0},
 	{NULL, NULL, 0, 0, 0, NULL, 0}};
 
+static const struct lws_http_mount mount_api = {
+	.mountpoint = "/api", .protocol = "http", .origin_protocol = LWSMPRO_CALLBACK,
+	.mountpoint_len = 4};
 static const struct lws_http_mount mount_metrics = {
-	.mountpoint = "/metrics", .protocol = "http", .origin_protocol = LWSMPRO_CALLBACK,
-	.mountpoint_len = 8};
+	.mount_next = &mount_api, .mountpoint = "/metrics", .protocol = "http",
+	.origin_protocol = LWSMPRO_CALLBACK, .mountpoint_len = 8};
 static const struct lws_http_mount mount_healthz = {
 	.mount_next = &mount_metrics, .mountpoint = "/healthz", .protocol = "http",
 	.origin_protocol = LWSMPRO_CALLBACK, .mountpoint_len = 8};
@@ -197,10 +345,7 @@ static void lws_log_emit(int level, const char *line)
 		 log_quote(copy, q, sizeof(q)));
 }
 
-struct server_state {
-	struct lws_http_mount root;
-	char static_dir[PATH_MAX];
-};
+
 
 int server_start(struct daemon *d, char *err, size_t errlen)
 {
@@ -216,7 +361,32 @@ int server_start(struct daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "static directory %s: not found", d->cfg.static_dir);
 		return -1;
 	}
-	ss->root.mount_next = &mount_healthz;
+	/* /widget.js and /console come first; a directory that is not there
+	 * (the console not built) only loses its mount */
+	const struct lws_http_mount *next = &mount_healthz;
+	if (realpath(d->cfg.console_dir, ss->console_dir)) {
+		ss->console.mount_next = next;
+		ss->console.mountpoint = "/console";
+		ss->console.mountpoint_len = 8;
+		ss->console.origin = ss->console_dir;
+		ss->console.def = "index.html";
+		ss->console.origin_protocol = LWSMPRO_FILE;
+		next = &ss->console;
+	} else {
+		log_warn(&d->log, "no_console", "dir=%s reason=\"not built: make console\"",
+			 d->cfg.console_dir);
+	}
+	/* /widget.js is one file: a callback mount serves it (a file mount
+	 * would redirect to /widget.js/) */
+	if (realpath(d->cfg.widget_dir, ss->widget_dir)) {
+		ss->widget.mount_next = next;
+		ss->widget.mountpoint = "/widget.js";
+		ss->widget.mountpoint_len = 10;
+		ss->widget.protocol = "http";
+		ss->widget.origin_protocol = LWSMPRO_CALLBACK;
+		next = &ss->widget;
+	}
+	ss->root.mount_next = next;
 	ss->root.mountpoint = "/";
 	ss->root.mountpoint_len = 1;
 	ss->root.origin = ss->static_dir;
@@ -229,6 +399,7 @@ int server_start(struct daemon *d, char *err, size_t errlen)
 	info.iface = d->cfg.listen;
 	info.protocols = protocols;
 	info.mounts = &ss->root;
+	info.headers = &header_csp;
 	info.user = d;
 	info.vhost_name = "supportd";
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;

@@ -113,6 +113,18 @@ static const char *const migrations[] = {
 	"  text TEXT NOT NULL,"
 	"  created_at INTEGER NOT NULL);"
 	"CREATE INDEX notes_conversation ON notes(conversation_id);",
+	/* 4: every assignment, for the console's statistics (waits) */
+	"CREATE TABLE assignments ("
+	"  id INTEGER PRIMARY KEY,"
+	"  conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+	"  agent_id INTEGER NOT NULL,"
+	"  team TEXT NOT NULL,"
+	"  upset INTEGER NOT NULL,"
+	"  enqueued_at INTEGER NOT NULL,"
+	"  assigned_at INTEGER NOT NULL);"
+	"CREATE INDEX assignments_at ON assignments(assigned_at);"
+	"CREATE INDEX handoffs_at ON handoffs(created_at);"
+	"CREATE INDEX conversations_created ON conversations(created_at);",
 };
 
 enum stmt_id {
@@ -122,7 +134,8 @@ enum stmt_id {
 	S_FLOW_SAVE, S_FLOW_END, S_FLOW_GET, S_SLOTS, S_HANDOFF, S_DUE,
 	S_STATUS, S_Q_ENQUEUE, S_Q_ASSIGN, S_Q_REQUEUE, S_Q_DELETE, S_CLOSE, S_NOTE, S_CSAT,
 	S_TICKET, S_MOOD, S_DESK_LOAD, S_AGENT_GET, S_AGENT_ADD, S_AGENT_LIST, S_TICKETS,
-	S_CTX_CONV, S_CTX_EVENTS, S_CTX_HANDOFF, S_CTX_NOTES,
+	S_CTX_CONV, S_CTX_EVENTS, S_CTX_HANDOFF, S_CTX_NOTES, S_ASSIGNMENT,
+	S_ST_CONVS, S_ST_REASONS, S_ST_CSAT, S_ST_CSAT_DAYS, S_ST_WAITS, S_ST_SOURCES,
 	S__COUNT
 };
 
@@ -205,6 +218,28 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_CTX_NOTES] = "SELECT a.name, n.text, n.created_at FROM notes n"
 			" LEFT JOIN agents a ON a.id = n.agent_id WHERE n.conversation_id = ?1"
 			" ORDER BY n.id",
+	[S_ASSIGNMENT] = "INSERT INTO assignments(conversation_id, agent_id, team, upset, enqueued_at,"
+			 " assigned_at) SELECT conversation_id, ?2, team, upset, enqueued_at, ?3"
+			 " FROM queue WHERE conversation_id = ?1",
+	[S_ST_CONVS] = "SELECT count(*), sum(NOT EXISTS (SELECT 1 FROM handoffs h"
+		       " WHERE h.conversation_id = c.id)) FROM conversations c"
+		       " WHERE c.created_at >= ?1 AND c.turns > 0",
+	/* a reason's kind: what comes before its details "(...)" or ": ..." */
+	[S_ST_REASONS] = "SELECT kind, count(*) FROM (SELECT rtrim(CASE WHEN instr(r, ':') > 0"
+			 " THEN substr(r, 1, instr(r, ':') - 1) ELSE r END) AS kind FROM"
+			 " (SELECT CASE WHEN instr(reason, '(') > 0 THEN substr(reason, 1,"
+			 " instr(reason, '(') - 1) ELSE reason END AS r FROM handoffs"
+			 " WHERE created_at >= ?1)) GROUP BY kind ORDER BY 2 DESC LIMIT 12",
+	[S_ST_CSAT] = "SELECT avg(csat), count(csat) FROM conversations WHERE closed_at >= ?1"
+		      " AND csat IS NOT NULL",
+	[S_ST_CSAT_DAYS] = "SELECT date(closed_at / 1000, 'unixepoch'), avg(csat), count(*)"
+			   " FROM conversations WHERE closed_at >= ?1 AND csat IS NOT NULL"
+			   " GROUP BY 1 ORDER BY 1",
+	[S_ST_WAITS] = "SELECT assigned_at - enqueued_at FROM assignments WHERE assigned_at >= ?1"
+		       " ORDER BY 1 LIMIT 100000",
+	[S_ST_SOURCES] = "SELECT src, count(*) FROM (SELECT json_extract(body, '$.source') AS src"
+			 " FROM events WHERE created_at >= ?1 AND kind = 'reply') WHERE src LIKE ?2"
+			 " GROUP BY src ORDER BY 2 DESC, src LIMIT 10",
 };
 
 /* The message ids of one conversation, as SipHash values in an open
@@ -808,6 +843,12 @@ static int run_desk(store *st, const struct store_job *j)
 		sqlite3_bind_int64(s, 5, j->now_ms);
 		return exec_stmt(st, S_Q_ENQUEUE) || set_status(st, j->conv, "queued");
 	case STORE_DESK_ASSIGN:
+		s = st->stmt[S_ASSIGNMENT];
+		sqlite3_bind_int64(s, 1, j->conv);
+		sqlite3_bind_int64(s, 2, k->agent_id);
+		sqlite3_bind_int64(s, 3, j->now_ms);
+		if (exec_stmt(st, S_ASSIGNMENT))
+			return -1;
 		s = st->stmt[S_Q_ASSIGN];
 		sqlite3_bind_int64(s, 1, j->conv);
 		sqlite3_bind_int64(s, 2, k->agent_id);
@@ -1043,6 +1084,108 @@ static int run_context(store *st, struct store_job *j)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Figures for the console's stats page since started_ms (docs/desk.md). */
+static int run_stats(store *st, struct store_job *j)
+{
+	json_t *o = json_object(), *list;
+	sqlite3_stmt *s;
+	int64_t *waits = NULL;
+	size_t n = 0, cap = 0;
+	static const int64_t bucket_ms[] = {10000, 30000, 60000, 120000, 300000, 600000, -1};
+	int rc;
+
+	s = st->stmt[S_ST_CONVS];
+	sqlite3_bind_int64(s, 1, j->started_ms);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		int64_t all = sqlite3_column_int64(s, 0), kept = sqlite3_column_int64(s, 1);
+		json_object_set_new(o, "conversations", json_integer(all));
+		json_object_set_new(o, "deflected", json_integer(kept));
+		json_object_set_new(o, "deflection_rate", json_real(all ? (double)kept / (double)all : 0));
+	}
+	finish(s);
+
+	list = json_array();
+	s = st->stmt[S_ST_REASONS];
+	sqlite3_bind_int64(s, 1, j->started_ms);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(list, json_pack("{s:o, s:I}", "reason", text_column(s, 0), "count",
+						      (json_int_t)sqlite3_column_int64(s, 1)));
+	finish(s);
+	json_object_set_new(o, "handoffs_by_reason", list);
+
+	json_t *csat = json_object();
+	s = st->stmt[S_ST_CSAT];
+	sqlite3_bind_int64(s, 1, j->started_ms);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		json_object_set_new(csat, "average", sqlite3_column_type(s, 0) == SQLITE_NULL
+							   ? json_null()
+							   : json_real(sqlite3_column_double(s, 0)));
+		json_object_set_new(csat, "count", json_integer(sqlite3_column_int64(s, 1)));
+	}
+	finish(s);
+	list = json_array();
+	s = st->stmt[S_ST_CSAT_DAYS];
+	sqlite3_bind_int64(s, 1, j->started_ms);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(list, json_pack("{s:o, s:f, s:I}", "day", text_column(s, 0),
+						      "average", sqlite3_column_double(s, 1), "count",
+						      (json_int_t)sqlite3_column_int64(s, 2)));
+	finish(s);
+	json_object_set_new(csat, "by_day", list);
+	json_object_set_new(o, "csat", csat);
+
+	s = st->stmt[S_ST_WAITS];
+	sqlite3_bind_int64(s, 1, j->started_ms);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			waits = realloc(waits, cap * sizeof(*waits));
+			if (!waits)
+				abort();
+		}
+		waits[n++] = sqlite3_column_int64(s, 0);
+	}
+	finish(s);
+	list = json_array();
+	for (size_t b = 0, i = 0; b < sizeof(bucket_ms) / sizeof(bucket_ms[0]); b++) {
+		size_t count = 0;
+		while (i < n && (bucket_ms[b] < 0 || waits[i] <= bucket_ms[b])) {
+			count++;
+			i++;
+		}
+		json_array_append_new(list, json_pack("{s:o, s:I}", "le_ms",
+						      bucket_ms[b] < 0 ? json_null()
+								       : json_integer(bucket_ms[b]),
+						      "count", (json_int_t)count));
+	}
+	json_object_set_new(o, "waits",
+			    json_pack("{s:I, s:o, s:o, s:o}", "count", (json_int_t)n, "p50_ms",
+				      n ? json_integer(waits[n / 2]) : json_null(), "p90_ms",
+				      n ? json_integer(waits[n * 9 / 10]) : json_null(), "buckets",
+				      list));
+	free(waits);
+
+	for (int k = 0; k < 2; k++) {
+		list = json_array();
+		s = st->stmt[S_ST_SOURCES];
+		sqlite3_bind_int64(s, 1, j->started_ms);
+		sqlite3_bind_text(s, 2, k ? "faq:%" : "intent:%", -1, SQLITE_STATIC);
+		while (sqlite3_step(s) == SQLITE_ROW)
+			json_array_append_new(list,
+					      json_pack("{s:o, s:I}", "source", text_column(s, 0), "count",
+							(json_int_t)sqlite3_column_int64(s, 1)));
+		finish(s);
+		json_object_set_new(o, k ? "top_faq" : "top_intents", list);
+	}
+	json_object_set_new(o, "from", json_integer(j->started_ms));
+	json_object_set_new(o, "to", json_integer(j->now_ms));
+	j->context = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!j->context)
+		abort();
+	return 0;
+}
+
 static int run_flows_due(store *st, struct store_job *j)
 {
 	sqlite3_stmt *s = st->stmt[S_DUE];
@@ -1096,6 +1239,7 @@ static int run_job(store *st, struct store_job *j)
 	case STORE_AGENT_ADD: rc = run_agent_add(st, j); break;
 	case STORE_AGENT_LIST: rc = run_agent_list(st, j); break;
 	case STORE_CONTEXT: rc = run_context(st, j); break;
+	case STORE_STATS: rc = run_stats(st, j); break;
 	default: rc = -1; break;
 	}
 	if (rc)

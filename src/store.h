@@ -36,6 +36,7 @@ enum store_op {
 	STORE_AGENT_ADD,  /* a new agent (supportd agent add) */
 	STORE_AGENT_LIST, /* every agent (supportd agent list) */
 	STORE_CONTEXT,    /* what an agent sees of a conversation */
+	STORE_STATS,      /* the console's statistics since started_ms, as JSON in context */
 };
 
 /* A conversation's status (conversations.status). */
@@ -188,7 +189,7 @@ struct store_job {
 	size_t n_agents;
 	struct store_ticket *tickets;/* out: AGENT_GET (open tickets of its teams), owned */
 	size_t n_tickets;
-	char *context;              /* out: CONTEXT: a JSON object (docs/desk.md), owned */
+	char *context;              /* out: CONTEXT, STATS: a JSON object (docs/desk.md), owned */
 	int conv_status;            /* out: RESUME: enum store_conv_status */
 	void *user;                 /* the submitter's own data, freed with user_free */
 	void (*user_free)(void *user);
