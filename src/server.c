@@ -206,7 +206,8 @@ static void on_stats(struct store_job *job, void *ud)
  * <session> (the key the console got in its welcome). */
 static int api_stats(struct daemon *d, struct lws *wsi, struct http_pss *pss)
 {
-	char auth[128] = "", range[16] = "24h";
+	char auth[128] = "", arg[32];
+	const char *range;
 	int64_t span;
 	struct store_job *job;
 
@@ -214,8 +215,9 @@ static int api_stats(struct daemon *d, struct lws *wsi, struct http_pss *pss)
 	    strncmp(auth, "Bearer ", 7) || !desk_session_agent(d->desk, auth + 7))
 		return respond(wsi, pss, HTTP_STATUS_UNAUTHORIZED, "application/json",
 			       strdup("{\"error\":\"login_required\"}"));
-	if (lws_get_urlarg_by_name(wsi, "range=", range, sizeof(range)) == NULL)
-		snprintf(range, sizeof(range), "24h");
+	range = lws_get_urlarg_by_name(wsi, "range=", arg, sizeof(arg)); /* points past "range=" */
+	if (!range)
+		range = "24h";
 	span = !strcmp(range, "24h") ? 86400000LL
 	       : !strcmp(range, "7d") ? 7 * 86400000LL
 	       : !strcmp(range, "30d") ? 30 * 86400000LL
