@@ -167,7 +167,7 @@ static void push_views(desk *k, int64_t now)
 {
 	for (size_t i = 0; i < k->q.n_agents; i++) {
 		struct queue_agent *a = k->q.agents[i];
-		struct agent_conn *c = a->online ? conn_of(k, a->id) : NULL;
+		struct agent_conn *c = conn_of(k, a->id); /* away agents see the queue too */
 		if (c)
 			agent_send(c, view_for(k, a, now));
 	}

@@ -186,9 +186,14 @@ static void on_stats(struct store_job *job, void *ud)
 
 	if (w->wsi) {
 		struct http_pss *pss = lws_wsi_user(w->wsi);
-		if (job->status == STORE_OK && job->context) {
-			pss->body = job->context;
-			job->context = NULL;
+		json_t *o = job->status == STORE_OK && job->context ? json_loads(job->context, 0, NULL)
+								    : NULL;
+		if (o) {
+			json_object_set_new(o, "range", json_string(job->user));
+			pss->body = json_dumps(o, JSON_COMPACT);
+			json_decref(o);
+			if (!pss->body)
+				abort();
 			pss->status = HTTP_STATUS_OK;
 		} else {
 			pss->body = strdup("{\"error\":\"store_unavailable\"}");
@@ -211,6 +216,11 @@ static int api_stats(struct daemon *d, struct lws *wsi, struct http_pss *pss)
 	int64_t span;
 	struct store_job *job;
 
+	if (pss->wait) { /* an earlier request on this connection still waits: forget it */
+		pss->wait->wsi = NULL;
+		wait_release(pss->wait);
+		pss->wait = NULL;
+	}
 	if (lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION) <= 0 ||
 	    strncmp(auth, "Bearer ", 7) || !desk_session_agent(d->desk, auth + 7))
 		return respond(wsi, pss, HTTP_STATUS_UNAUTHORIZED, "application/json",
@@ -234,6 +244,10 @@ static int api_stats(struct daemon *d, struct lws *wsi, struct http_pss *pss)
 	job = store_job_new(STORE_STATS);
 	job->now_ms = clock_wall_ms();
 	job->started_ms = job->now_ms - span;
+	job->user = strdup(range);
+	job->user_free = free;
+	if (!job->user)
+		abort();
 	store_submit(d->store, job, on_stats, pss->wait);
 	return 0;
 }
@@ -280,6 +294,11 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		if (pss && pss->body) { /* the store's answer: headers now, body next */
 			char *body = pss->body;
 			pss->body = NULL;
+			if (pss->wait) { /* its job is done: the request's share goes too */
+				pss->wait->wsi = NULL;
+				wait_release(pss->wait);
+				pss->wait = NULL;
+			}
 			return respond(wsi, pss, pss->status, "application/json", body) ? -1 : 0;
 		}
 		if (!pss || !pss->buf)
