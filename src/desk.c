@@ -730,7 +730,7 @@ void desk_accept(desk *k, struct agent_conn *c, const char *conv)
 	job = desk_job(k, STORE_DESK_ASSIGN);
 	job->desk.agent_id = a->id;
 	joined = text_with(k, e, "desk.joined", "agent", a->name);
-	add_say(job, "system", NULL, "agent_joined", joined, 0);
+	add_say(job, "system", a->name, "agent_joined", joined, 0);
 	free(joined);
 	chat_desk_append(k->d->chat, e->conv, e->public_id, job, on_assigned,
 			 pending_new(k, a, c, e));
@@ -918,7 +918,7 @@ void desk_close(desk *k, struct agent_conn *c, const char *conv, const char *res
 	job = desk_job(k, STORE_DESK_CLOSE);
 	job->desk.text = xstrdup(resolution);
 	bye = text_with(k, e, "desk.closed", "agent", a->name);
-	add_say(job, "system", NULL, "closed", bye, 1);
+	add_say(job, "system", a->name, "closed", bye, 1);
 	free(bye);
 	chat_desk_append(k->d->chat, e->conv, e->public_id, job, on_closed, pending_new(k, a, c, e));
 }
