@@ -50,7 +50,7 @@ build/rel build/asan:
 
 # The demo company backend (contrib/demo-backend.js) answers the flows'
 # calls on port 8081 while supportd runs, and stops with it.
-run: deps supportd console
+run: deps supportd console widget
 	@mkdir -p var
 	@node contrib/demo-backend.js --port 8081 & backend=$$!; \
 	  trap 'kill $$backend 2>/dev/null' EXIT INT TERM; \
@@ -66,24 +66,36 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-test-e2e: build/asan/supportd node_modules/.package-lock.json
+test-e2e: build/asan/supportd node_modules/.package-lock.json widget
 	SUPPORTD_BIN=build/asan/supportd ASAN_OPTIONS=detect_leaks=1 node --test tests/e2e/*.test.js
 
 # The widget and the console in Debian's Chromium (playwright-core drives
 # /usr/bin/chromium; no browser is ever downloaded).
-test-browser: build/asan/supportd node_modules/.package-lock.json console
+test-browser: build/asan/supportd node_modules/.package-lock.json console widget
 	SUPPORTD_BIN=build/asan/supportd ASAN_OPTIONS=detect_leaks=1 node --test tests/browser/*.test.js
 
-# The agents' console: contrib/console copied to build/console, its stats
-# page bundled with Chart.js by esbuild (both from the npm lock file).
+# The agents' console: contrib/console copied to build/console with the chat
+# Markdown renderer it imports (contrib/shared/markdown.js), its stats page
+# bundled with Chart.js by esbuild (both from the npm lock file).
 CONSOLE_SRC := $(wildcard contrib/console/*)
 .PHONY: console
 console: build/console/stats.js
-build/console/stats.js: $(CONSOLE_SRC) node_modules/.package-lock.json
+build/console/stats.js: $(CONSOLE_SRC) contrib/shared/markdown.js node_modules/.package-lock.json
 	@mkdir -p build/console
-	cp $(filter-out contrib/console/stats.js,$(CONSOLE_SRC)) build/console/
+	cp $(filter-out contrib/console/stats.js,$(CONSOLE_SRC)) contrib/shared/markdown.js build/console/
 	npx esbuild contrib/console/stats.js --bundle --format=esm --minify --log-level=warning \
 	  --outfile=build/console/stats.js
+
+# The customer widget, served at /widget.js: contrib/widget/widget.src.js
+# and the same Markdown renderer bundled by esbuild into one classic script
+# (an IIFE, not minified, kept ES5) that a plain script tag loads on any site.
+.PHONY: widget
+widget: build/widget/widget.js
+build/widget/widget.js: contrib/widget/widget.src.js contrib/shared/markdown.js node_modules/.package-lock.json
+	@mkdir -p build/widget
+	npx esbuild contrib/widget/widget.src.js --bundle --format=iife --target=es5 --log-level=warning \
+	  --banner:js='/* supportd chat widget, built from contrib/widget/widget.src.js (contrib/widget/README.md) */' \
+	  --outfile=$@
 
 # Benchmarks are not part of `make test`: they print figures for docs/benchmarks.md.
 bench/loadgen: bench/loadgen.c

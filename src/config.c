@@ -13,7 +13,7 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "var");
 	snprintf(cfg->content_dir, sizeof(cfg->content_dir), ".");
 	snprintf(cfg->static_dir, sizeof(cfg->static_dir), "contrib/www");
-	snprintf(cfg->widget_dir, sizeof(cfg->widget_dir), "contrib/widget");
+	snprintf(cfg->widget_dir, sizeof(cfg->widget_dir), "build/widget");
 	snprintf(cfg->console_dir, sizeof(cfg->console_dir), "build/console");
 	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
 	cfg->chat.max_text_bytes = 4096;

@@ -3,13 +3,16 @@
 // One websocket to /agent (subprotocol supportd.agent.v1, docs/desk.md):
 // sign in, the live queue and offers, accepted chats in tabs with their
 // context, replies, canned responses, notes, transfers and closes, and the
-// offline tickets. No framework and no build step: the page (index.html)
-// holds the static structure and templates, this module fills them.
+// offline tickets. No framework and no build step (`make console` copies
+// it, with ../shared/markdown.js beside it): the page (index.html) holds the
+// static structure and templates, this module fills them.
 //
 // Every string that comes from a customer, an agent or the content goes into
 // the page through textContent or an attribute, never through innerHTML, so
 // nothing they write can become markup. The page's CSP allows no inline
 // script either.
+
+import { renderMarkdown } from './markdown.js';
 
 const PROTOCOL = 'supportd.agent.v1';
 const LOGIN_KEY = 'supportd.console.login';     // {agent, token}, for reloads
@@ -864,54 +867,12 @@ function sourceText(e) {
 // ------------------------------------------------------------- markdown
 
 /**
- * The chat Markdown subset as DOM: paragraphs, lists ("- ", "* ", "1. "),
- * **bold** and [links](https://...). Built from text nodes and a few
- * elements; nothing is parsed as HTML. Other links stay as written.
+ * The chat Markdown subset as DOM (../shared/markdown.js, the widget's own
+ * renderer): agents' newlines are line breaks, as the customer sees them;
+ * in the bot's and supportd's texts a newline is a space, as in CommonMark.
  */
-function markdown(text) {
-  const box = el('div', { class: 'text md' });
-  const ITEM = /^\s*([-*]|\d+[.)])\s+/;
-  for (const block of text.replace(/\r\n?/g, '\n').split(/\n[ \t]*\n/)) {
-    const lines = block.split('\n').filter((l) => l.trim());
-    if (!lines.length) continue;
-    if (ITEM.test(lines[0])) {
-      const list = el(/^\s*\d/.test(lines[0]) ? 'ol' : 'ul');
-      let item = null;
-      for (const line of lines) {
-        if (ITEM.test(line) || !item) {
-          item = el('li');
-          list.append(item);
-          inline(item, line.replace(ITEM, ''));
-        } else {
-          inline(item, ` ${line.trim()}`);
-        }
-      }
-      box.append(list);
-    } else {
-      const p = el('p');
-      inline(p, lines.map((l) => l.trim()).join(' '));
-      box.append(p);
-    }
-  }
-  return box;
-}
-
-function inline(parent, text) {
-  const re = /\*\*([^*]+)\*\*|\[([^\]]+)\]\(([^)\s]+)\)/g;
-  let last = 0;
-  let m;
-  while ((m = re.exec(text)) !== null) {
-    if (m.index > last) parent.append(text.slice(last, m.index));
-    if (m[1] !== undefined) {
-      parent.append(el('strong', { text: m[1] }));
-    } else if (/^https?:\/\//i.test(m[3])) {
-      parent.append(el('a', { href: m[3], text: m[2], target: '_blank', rel: 'noopener noreferrer' }));
-    } else {
-      parent.append(m[0]);
-    }
-    last = re.lastIndex;
-  }
-  if (last < text.length) parent.append(text.slice(last));
+function markdown(text, breaks) {
+  return renderMarkdown(text, el('div', { class: 'text md' }), { breaks });
 }
 
 /** One transcript line. e: a stored frame (a message or a reply). */
@@ -934,7 +895,7 @@ function entryNode(chat, e) {
   meta.append(timeEl(e.ts, fmtClock(e.ts)));
   // customers write plain text; the bot, agents and supportd write the chat
   // Markdown subset (docs/protocol.md)
-  li.append(meta, from === 'customer' ? el('p', { class: 'text', text: str(e.text) }) : markdown(str(e.text)));
+  li.append(meta, from === 'customer' ? el('p', { class: 'text', text: str(e.text) }) : markdown(str(e.text), from === 'agent'));
   if (Array.isArray(e.choices) && e.choices.length) {
     const labels = e.choices.map((c) => (c && str(c.label)) || '').filter(Boolean);
     if (labels.length) li.append(el('p', { class: 'choices', text: `Buttons: ${labels.join(' · ')}` }));

@@ -11,7 +11,8 @@
 // ticket), so every test signs its own agent in and closes its browser
 // context at the end; the ticket test runs first, before anybody signs in.
 //
-// Needs the console built (make console) and SUPPORTD_BIN, as make test does:
+// Needs the console and the widget built (make console widget) and
+// SUPPORTD_BIN, as make test does:
 //   SUPPORTD_BIN=build/asan/supportd node --test tests/browser/console.test.js
 
 const { test, before } = require('node:test');

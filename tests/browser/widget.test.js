@@ -1,10 +1,11 @@
 'use strict';
-// The customer chat widget (contrib/widget/widget.js) in a real headless
-// Chromium, against a real supportd serving the demo page (/) and the
-// widget (/widget.js) under its Content-Security-Policy, with a fake
-// company backend for the password reset flow and real agents for the desk.
+// The customer chat widget (contrib/widget/widget.src.js, bundled by make
+// widget into build/widget/widget.js) in a real headless Chromium, against a
+// real supportd serving the demo page (/) and the widget (/widget.js) under
+// its Content-Security-Policy, with a fake company backend for the password
+// reset flow and real agents for the desk.
 //
-//   make asan && SUPPORTD_BIN=build/asan/supportd node --test tests/browser/widget.test.js
+//   make asan widget && SUPPORTD_BIN=build/asan/supportd node --test tests/browser/widget.test.js
 //
 // Screenshots go to docs/img/widget-*.png.
 

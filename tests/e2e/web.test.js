@@ -71,7 +71,7 @@ test('/widget.js is served as JavaScript from the widget directory', async () =>
   const r = await httpGet(d.port, '/widget.js');
   assert.equal(r.status, 200);
   assert.match(r.headers['content-type'], /javascript/);
-  const file = fs.readFileSync(path.join(REPO_ROOT, 'contrib', 'widget', 'widget.js'), 'utf8');
+  const file = fs.readFileSync(path.join(REPO_ROOT, 'build', 'widget', 'widget.js'), 'utf8');
   assert.equal(r.body, file);
 });
 

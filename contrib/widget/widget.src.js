@@ -4,15 +4,20 @@
  *   <script src="https://support.example.com/widget.js"
  *           data-server="https://support.example.com" data-lang="pt" async></script>
  *
- * Plain JavaScript, no framework and no build step. Everything lives in an
- * open shadow root, so no CSS leaks in or out of the host page. Text from the
- * server (bot answers, agents' messages) is rendered with a small Markdown
- * subset built from DOM nodes and textContent: no string is ever parsed as
- * HTML. Nothing here needs eval or inline scripts, so it runs under a strict
- * Content-Security-Policy (styles go in through a constructed stylesheet).
+ * Plain JavaScript (ES5), no framework. This is the source: `make widget`
+ * bundles it with contrib/shared/markdown.js into one classic script,
+ * build/widget/widget.js (esbuild, IIFE, not minified), which supportd serves.
+ * Everything lives in an open shadow root, so no CSS leaks in or out of the
+ * host page. Text from the server (bot answers, agents' messages) is rendered
+ * with the chat Markdown subset (../shared/markdown.js) built from DOM nodes
+ * and textContent: no string is ever parsed as HTML. Nothing here needs eval
+ * or inline scripts, so it runs under a strict Content-Security-Policy
+ * (styles go in through a constructed stylesheet).
  *
  * Options (data- attributes of the script tag) are in contrib/widget/README.md.
  */
+import { renderMarkdown } from '../shared/markdown.js';
+
 (function () {
   'use strict';
 
@@ -285,145 +290,6 @@
   var ICON_CHAT = 'M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2zm3 6a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm5 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm5 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3z';
   var ICON_CLOSE = 'M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12 19 17.6 17.6 19 12 13.4 6.4 19 5 17.6 10.6 12 5 6.4z';
   var ICON_SEND = 'M3 20.5 21.5 12 3 3.5 3 10l12 2-12 2z';
-
-  // ------------------------------------------------------------ Markdown
-
-  // The chat Markdown subset: paragraphs, line breaks, bullet and numbered
-  // lists, **bold**, *italic*, `code`, [links](https://...) and bare
-  // http(s) URLs. Links only for http, https and mailto; anything else stays
-  // text. Builds DOM nodes under `parent`; never parses HTML.
-  function safeHref(url) {
-    try {
-      var u = new URL(url); // absolute only: relative URLs throw
-      if (u.protocol === 'http:' || u.protocol === 'https:' || u.protocol === 'mailto:') return u.href;
-    } catch (e) { /* not a URL */ }
-    return null;
-  }
-
-  function link(href, parent) {
-    var a = h('a', { href: href, target: '_blank', rel: 'noopener noreferrer nofollow' });
-    parent.appendChild(a);
-    return a;
-  }
-
-  var ALNUM = /[0-9A-Za-z\u00C0-\uFFFF]/;
-  var MAX_DEPTH = 6;
-
-  function findClose(s, from, d) {
-    for (var j = s.indexOf(d, from); j >= 0; j = s.indexOf(d, j + 1)) {
-      if (j === from || /\s/.test(s[j - 1])) continue;
-      if (d.length === 1 && (s[j + 1] === d || s[j - 1] === d)) continue;
-      if (d[0] === '_' && s[j + d.length] && ALNUM.test(s[j + d.length])) continue;
-      return j;
-    }
-    return -1;
-  }
-
-  function inline(s, parent, depth) {
-    var buf = '';
-    function flush() {
-      if (buf) parent.appendChild(document.createTextNode(buf));
-      buf = '';
-    }
-    var i = 0;
-    while (i < s.length) {
-      var c = s[i];
-      var m;
-      if (c === '\\' && i + 1 < s.length && /[\\`*_[\]()#+\-.!>]/.test(s[i + 1])) {
-        buf += s[i + 1];
-        i += 2;
-        continue;
-      }
-      if (c === '`') {
-        var e = s.indexOf('`', i + 1);
-        if (e > i + 1) {
-          flush();
-          parent.appendChild(h('code', { text: s.slice(i + 1, e) }));
-          i = e + 1;
-          continue;
-        }
-      }
-      if ((c === '*' || c === '_') && depth < MAX_DEPTH) {
-        var d = s[i + 1] === c ? c + c : c;
-        var start = i + d.length;
-        var opens = start < s.length && !/\s/.test(s[start]) && s[start] !== c &&
-          !(c === '_' && i > 0 && ALNUM.test(s[i - 1]));
-        var close = opens ? findClose(s, start, d) : -1;
-        if (close > start) {
-          flush();
-          var el = h(d.length === 2 ? 'strong' : 'em');
-          inline(s.slice(start, close), el, depth + 1);
-          parent.appendChild(el);
-          i = close + d.length;
-          continue;
-        }
-      }
-      if (c === '[' && depth < MAX_DEPTH && (m = /^\[([^\]\n]+)\]\(\s*([^\s()]+)\s*\)/.exec(s.slice(i)))) {
-        var href = safeHref(m[2]);
-        flush();
-        if (href) inline(m[1], link(href, parent), depth + 1);
-        else parent.appendChild(document.createTextNode(m[0])); // shown as typed, never a link
-        i += m[0].length;
-        continue;
-      }
-      if ((c === 'h' || c === 'H') && (i === 0 || !/[0-9A-Za-z/]/.test(s[i - 1])) &&
-          (m = /^https?:\/\/[^\s<>"]+/i.exec(s.slice(i)))) {
-        var url = m[0].replace(/[.,;:!?'")\]]+$/, '');
-        var ok = safeHref(url);
-        if (ok) {
-          flush();
-          link(ok, parent).textContent = url;
-          i += url.length;
-          continue;
-        }
-      }
-      buf += c;
-      i++;
-    }
-    flush();
-  }
-
-  // breaks: a single newline is a line break (agents type in a chat box);
-  // otherwise, as in CommonMark, it is a space unless the line ends with two
-  // spaces or a backslash (bot answers are hard-wrapped Markdown files).
-  function markdown(src, parent, breaks) {
-    var lines = String(src).replace(/\r\n?/g, '\n').split('\n');
-    var para = null, list = null, item = null, hard = false;
-    for (var n = 0; n < lines.length; n++) {
-      var raw = lines[n];
-      var brk = breaks || hard; // how this line joins the one before
-      hard = / {2,}$/.test(raw) || /(^|[^\\])\\$/.test(raw);
-      var line = raw.replace(/\s+$/, '');
-      if (/(^|[^\\])\\$/.test(line)) line = line.slice(0, -1);
-      if (!line.trim()) {
-        para = list = item = null;
-        continue;
-      }
-      var m = /^\s{0,3}([-*+]|\d{1,9}[.)])\s+(.*)$/.exec(line);
-      if (m) {
-        var ordered = /\d/.test(m[1][0]);
-        if (!list || list.ordered !== ordered) {
-          var el = h(ordered ? 'ol' : 'ul');
-          if (ordered && parseInt(m[1], 10) !== 1) el.setAttribute('start', String(parseInt(m[1], 10)));
-          parent.appendChild(el);
-          list = { el: el, ordered: ordered };
-        }
-        para = null;
-        item = h('li');
-        list.el.appendChild(item);
-        inline(m[2], item, 0);
-        continue;
-      }
-      var into = item || para; // a line continues the item or paragraph above it
-      if (into) {
-        into.appendChild(brk ? h('br') : document.createTextNode(' '));
-        inline(line.trim(), into, 0);
-        continue;
-      }
-      parent.appendChild(para = h('p'));
-      inline(line, para, 0);
-    }
-  }
 
   // ------------------------------------------------------------ styles
 
@@ -737,7 +603,7 @@
 
   function note(text, cls, markdownText) {
     var n = h('div', { class: 'note' + (cls ? ' ' + cls : '') }, h('span', { class: 'sr', text: S.notice + ': ' }));
-    if (markdownText) markdown(text, n, false);
+    if (markdownText) renderMarkdown(text, n);
     else n.appendChild(h('p', { text: text }));
     log.appendChild(n);
     lastWho = null;
@@ -818,7 +684,7 @@
     } else {
       var name = from === 'agent' ? (agentName || S.agent) : S.bot;
       var b = h('div', { class: 'msg them', title: timeTitle(f.ts) }, speaker(from === 'agent' ? 'agent' : 'bot', name));
-      markdown(text, b, from === 'agent');
+      renderMarkdown(text, b, { breaks: from === 'agent' });
       log.appendChild(b);
       var choices = Array.isArray(f.choices) ? f.choices : [];
       if (choices.length) choiceButtons(choices);
