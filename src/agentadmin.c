@@ -2,17 +2,15 @@
 #include "agentadmin.h"
 
 #include <getopt.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "clock.h"
 #include "config.h"
 #include "content.h"
-#include "store.h"
+#include "storesync.h"
 #include "token.h"
 #include "xalloc.h"
 
@@ -46,46 +44,6 @@ int agentadmin_check_token(const char *stored_hash, const char *token)
 	return crypto_pwhash_str_verify(stored_hash, token, strlen(token)) == 0;
 }
 
-/* The store's job callback hands the finished job back to the waiting
- * command line thread. */
-struct waiter {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int woken;
-	struct store_job *done;
-};
-
-static void wake(void *ud)
-{
-	struct waiter *w = ud;
-	pthread_mutex_lock(&w->mu);
-	w->woken = 1;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-}
-
-static void on_done(struct store_job *job, void *ud)
-{
-	struct waiter *w = ud;
-	w->done = job;
-}
-
-/* Runs one job to completion. Returns it (the caller frees it). */
-static struct store_job *run_job(store *st, struct waiter *w, struct store_job *job)
-{
-	w->done = NULL;
-	store_submit(st, job, on_done, w);
-	while (!w->done) {
-		pthread_mutex_lock(&w->mu);
-		while (!w->woken)
-			pthread_cond_wait(&w->cv, &w->mu);
-		w->woken = 0;
-		pthread_mutex_unlock(&w->mu);
-		store_dispatch(st);
-	}
-	return w->done;
-}
-
 static int valid_name(const char *s)
 {
 	size_t n = strlen(s);
@@ -109,7 +67,7 @@ int agentadmin_main(int argc, char **argv)
 	size_t n_teams = 0;
 	long capacity = 3;
 	int c, status = 1;
-	char err[512], path[CONFIG_PATH_MAX + 32];
+	char err[512];
 
 	config_defaults(&cfg);
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -171,15 +129,7 @@ int agentadmin_main(int argc, char **argv)
 	}
 	if (sodium_init() < 0)
 		return 1;
-	mkdir(data_dir, 0750);
-	snprintf(path, sizeof(path), "%s/supportd.db", data_dir);
-
-	logger lg = {LOG_WARN};
-	struct metrics m;
-	struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, NULL};
-	struct store_options so = {path, 1, 16};
-	metrics_init(&m);
-	store *st = store_open(&so, &lg, &m, wake, &w, err, sizeof(err));
+	storesync *st = storesync_open(data_dir, err, sizeof(err));
 	if (!st) {
 		fprintf(stderr, "supportd agent: %s\n", err);
 		return 1;
@@ -214,7 +164,7 @@ int agentadmin_main(int argc, char **argv)
 		job->agent.capacity = (int)capacity;
 		job->agent.token_hash = xstrdup(hash);
 		job->now_ms = clock_wall_ms();
-		job = run_job(st, &w, job);
+		job = storesync_run(st, job);
 		if (job->status == STORE_OK) {
 			printf("%s\n", token);
 			fprintf(stderr, "agent %s (teams %s, capacity %ld): keep this token; it is not "
@@ -226,7 +176,7 @@ int agentadmin_main(int argc, char **argv)
 		sodium_memzero(token, sizeof(token));
 		store_job_free(job);
 	} else {
-		struct store_job *job = run_job(st, &w, store_job_new(STORE_AGENT_LIST));
+		struct store_job *job = storesync_run(st, store_job_new(STORE_AGENT_LIST));
 		if (job->status == STORE_OK) {
 			for (size_t i = 0; i < job->n_agents; i++)
 				printf("%s\tteams=%s\tcapacity=%d\n", job->agents[i].name,
@@ -236,6 +186,6 @@ int agentadmin_main(int argc, char **argv)
 		store_job_free(job);
 	}
 out:
-	store_close(st);
+	storesync_close(st);
 	return status;
 }

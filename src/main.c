@@ -7,6 +7,7 @@
 
 #include "ask.h"
 #include "agentadmin.h"
+#include "report.h"
 #include "config.h"
 #include "daemon.h"
 
@@ -21,6 +22,7 @@ static const char usage_main[] =
 	"  serve      run the daemon (the default)\n"
 	"  ask        show what the bot decides for questions, and why\n"
 	"  agent      add and list support agents (the console's logins)\n"
+	"  report     what the bot and the desk did: deflection, handoffs, CSAT, waits\n"
 	"  version    print the version\n"
 	"  help       show this help, or `supportd help COMMAND`\n"
 	"\n"
@@ -167,6 +169,8 @@ int main(int argc, char **argv)
 		return ask_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "agent"))
 		return agentadmin_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "report"))
+		return report_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version")) {
 		puts("supportd " SUPPORTD_VERSION);
 		return 0;

@@ -136,6 +136,7 @@ enum stmt_id {
 	S_TICKET, S_MOOD, S_DESK_LOAD, S_AGENT_GET, S_AGENT_ADD, S_AGENT_LIST, S_TICKETS,
 	S_CTX_CONV, S_CTX_EVENTS, S_CTX_HANDOFF, S_CTX_NOTES, S_ASSIGNMENT,
 	S_ST_CONVS, S_ST_REASONS, S_ST_CSAT, S_ST_CSAT_DAYS, S_ST_WAITS, S_ST_SOURCES,
+	S_ST_KINDS, S_ST_CSAT_DIST, S_ST_FIRST_RESPONSE, S_ST_PER_HOUR,
 	S__COUNT
 };
 
@@ -237,6 +238,20 @@ static const char *const stmt_sql[S__COUNT] = {
 			   " GROUP BY 1 ORDER BY 1",
 	[S_ST_WAITS] = "SELECT assigned_at - enqueued_at FROM assignments WHERE assigned_at >= ?1"
 		       " ORDER BY 1 LIMIT 100000",
+	[S_ST_KINDS] = "SELECT CASE WHEN instr(src, ':') > 0 THEN substr(src, 1, instr(src, ':') - 1)"
+		       " ELSE src END AS kind, count(*) FROM (SELECT json_extract(body, '$.source')"
+		       " AS src FROM events WHERE created_at >= ?1 AND kind <> 'message')"
+		       " GROUP BY kind ORDER BY 2 DESC, kind",
+	[S_ST_CSAT_DIST] = "SELECT csat, count(*) FROM conversations WHERE closed_at >= ?1"
+			   " AND csat BETWEEN 1 AND 5 GROUP BY csat",
+	[S_ST_FIRST_RESPONSE] = "SELECT r FROM (SELECT (SELECT min(e.created_at) FROM events e"
+				" WHERE e.conversation_id = a.conversation_id AND e.kind = 'agent'"
+				" AND e.created_at >= a.assigned_at) - a.assigned_at AS r"
+				" FROM assignments a WHERE a.assigned_at >= ?1) WHERE r IS NOT NULL"
+				" ORDER BY r LIMIT 100000",
+	[S_ST_PER_HOUR] = "SELECT strftime('%Y-%m-%dT%H:00Z', created_at / 1000, 'unixepoch'),"
+			  " count(*) FROM conversations WHERE created_at >= ?1 AND turns > 0"
+			  " GROUP BY 1 ORDER BY 1",
 	[S_ST_SOURCES] = "SELECT src, count(*) FROM (SELECT json_extract(body, '$.source') AS src"
 			 " FROM events WHERE created_at >= ?1 AND kind = 'reply') WHERE src LIKE ?2"
 			 " GROUP BY src ORDER BY 2 DESC, src LIMIT 10",
@@ -1177,6 +1192,54 @@ static int run_stats(store *st, struct store_job *j)
 		finish(s);
 		json_object_set_new(o, k ? "top_faq" : "top_intents", list);
 	}
+	list = json_array();
+	s = st->stmt[S_ST_KINDS];
+	sqlite3_bind_int64(s, 1, j->started_ms);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(list, json_pack("{s:o, s:I}", "source", text_column(s, 0), "count",
+						      (json_int_t)sqlite3_column_int64(s, 1)));
+	finish(s);
+	json_object_set_new(o, "answers_by_source", list);
+
+	json_t *dist = json_pack("[iiiii]", 0, 0, 0, 0, 0);
+	s = st->stmt[S_ST_CSAT_DIST];
+	sqlite3_bind_int64(s, 1, j->started_ms);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_set_new(dist, (size_t)sqlite3_column_int(s, 0) - 1,
+				   json_integer(sqlite3_column_int64(s, 1)));
+	finish(s);
+	json_object_set_new(json_object_get(o, "csat"), "distribution", dist);
+
+	n = 0;
+	s = st->stmt[S_ST_FIRST_RESPONSE];
+	sqlite3_bind_int64(s, 1, j->started_ms);
+	int64_t *firsts = NULL;
+	cap = 0;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			firsts = realloc(firsts, cap * sizeof(*firsts));
+			if (!firsts)
+				abort();
+		}
+		firsts[n++] = sqlite3_column_int64(s, 0);
+	}
+	finish(s);
+	json_object_set_new(o, "first_response",
+			    json_pack("{s:I, s:o, s:o}", "count", (json_int_t)n, "p50_ms",
+				      n ? json_integer(firsts[n / 2]) : json_null(), "p90_ms",
+				      n ? json_integer(firsts[n * 9 / 10]) : json_null()));
+	free(firsts);
+
+	list = json_array();
+	s = st->stmt[S_ST_PER_HOUR];
+	sqlite3_bind_int64(s, 1, j->started_ms);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(list, json_pack("{s:o, s:I}", "hour", text_column(s, 0), "count",
+						      (json_int_t)sqlite3_column_int64(s, 1)));
+	finish(s);
+	json_object_set_new(o, "per_hour", list);
+
 	json_object_set_new(o, "from", json_integer(j->started_ms));
 	json_object_set_new(o, "to", json_integer(j->now_ms));
 	j->context = json_dumps(o, JSON_COMPACT);
