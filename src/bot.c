@@ -1,6 +1,7 @@
 /* bot.c: the bot's next step in a conversation. See bot.h. */
 #include "bot.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,8 @@ void bot_step_clear(struct bot_step *s)
 	free(s->desk.text);
 	free(s->desk.email);
 	free(s->mood);
+	free(s->unanswered_text);
+	free(s->unanswered_candidates);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -236,6 +239,62 @@ static void start_flow(pipeline *p, desk *k, const struct config *cfg, struct co
 	apply_outcome(p, k, cfg, conv, &o, now, s);
 }
 
+/* The brain's best candidates as JSON, for the unanswered list. */
+static char *candidates_json(const struct brain_result *u)
+{
+	json_t *list = json_array();
+	char *s;
+	for (size_t i = 0; i < u->n && i < 3; i++)
+		json_array_append_new(list, json_pack("{s:s, s:f}", "source", u->top[i].source,
+						      "confidence", u->top[i].confidence));
+	s = json_dumps(list, JSON_COMPACT);
+	json_decref(list);
+	if (!s)
+		abort();
+	return s;
+}
+
+/* Whether the bot failed this message, and how: it fell back, handed off
+ * because it was unsure, or answered with little confidence; or the
+ * customer turned down its "did you mean" (then the question is the one
+ * that was clarified). Records it in the step, and keeps a clarified
+ * question for the next message. */
+static void note_unanswered(struct conversation *conv, const char *text, size_t len,
+			    const char *choice, const struct pipeline_decision *dec,
+			    struct bot_step *s)
+{
+	const struct brain_result *u = &dec->understood;
+	const char *kind = NULL;
+	int clarified = 0;
+
+	for (size_t i = 0; i < dec->n; i++) {
+		const char *src = dec->replies[i].source ? dec->replies[i].source : "";
+		if (!strcmp(src, "fallback"))
+			kind = dec->action.handoff ? "unsure" : "fallback";
+		else if (!strcmp(src, "clarify"))
+			clarified = 1;
+		else if (!kind && (!strncmp(src, "faq:", 4) || !strncmp(src, "intent:", 7)) &&
+			 dec->replies[i].has_confidence &&
+			 dec->replies[i].confidence < u->thresholds.answer + 0.1)
+			kind = "low_confidence";
+	}
+	if (!kind && choice && conv->clarified && (!strcmp(choice, "other") || !strcmp(choice, "handoff"))) {
+		s->unanswered = "clarify_rejected";
+		s->unanswered_text = conv->clarified;
+		s->unanswered_candidates = conv->clarified_candidates;
+		conv->clarified = conv->clarified_candidates = NULL;
+	} else if (kind) {
+		s->unanswered = kind;
+		s->unanswered_text = xstrndup(text, len);
+		s->unanswered_candidates = candidates_json(u);
+	}
+	free(conv->clarified);
+	free(conv->clarified_candidates);
+	conv->clarified = clarified ? xstrndup(text, len) : NULL;
+	conv->clarified_candidates = clarified ? candidates_json(u) : NULL;
+	snprintf(s->lang, sizeof(s->lang), "%s", u->lang);
+}
+
 void bot_on_message(pipeline *p, desk *k, const struct config *cfg, struct conversation *conv,
 		    const char *text, size_t len, const char *choice, int64_t now,
 		    struct bot_step *s)
@@ -266,6 +325,7 @@ void bot_on_message(pipeline *p, desk *k, const struct config *cfg, struct conve
 	for (size_t i = 0; i < dec.n; i++)
 		if (dec.replies[i].source && !strcmp(dec.replies[i].source, "fallback"))
 			conv->unsure = pin.unsure + 1;
+	note_unanswered(conv, text, len, choice, &dec, s);
 	take_replies(s, dec.replies, dec.n);
 	free(dec.replies);
 	dec.replies = NULL;
@@ -390,6 +450,13 @@ void bot_to_job(struct bot_step *s, struct store_job *job, const char *in_reply_
 	memset(&s->desk, 0, sizeof(s->desk));
 	job->mood = s->mood;
 	s->mood = NULL;
+	if (s->unanswered) {
+		job->unanswered_kind = s->unanswered;
+		job->unanswered_text = s->unanswered_text;
+		job->unanswered_candidates = s->unanswered_candidates;
+		job->unanswered_lang = s->lang[0] ? xstrdup(s->lang) : NULL;
+		s->unanswered_text = s->unanswered_candidates = NULL;
+	}
 	job->user = sr;
 	job->user_free = stored_run_free;
 }

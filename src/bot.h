@@ -40,6 +40,10 @@ struct bot_step {
 	const char *handoff_source;  /* static: "flow" or "pipeline" */
 	struct store_desk desk;      /* the desk change: into the queue, a ticket, reopening */
 	char *mood;                  /* owned: the conversation's mood trend as JSON, or NULL */
+	const char *unanswered;      /* static: why this message goes on the unanswered list, or NULL */
+	char *unanswered_text;       /* owned: the question */
+	char *unanswered_candidates; /* owned JSON: the brain's best candidates for it */
+	char lang[8];                /* the content language the brain used */
 	struct flow_call call;       /* method[0] set: send after the step is stored */
 };
 

@@ -324,6 +324,22 @@ const struct rule_set *brain_rules(const brain *b)
 	return &b->rules;
 }
 
+const struct faqindex *brain_faq_index(const brain *b, const char *lang,
+				       const struct faq_entry *const **entries, size_t *n)
+{
+	for (size_t i = 0; i < b->n_langs; i++) {
+		const struct brain_lang *l = &b->langs[i];
+		if (strcmp(l->code, lang) || !l->ix)
+			continue;
+		*entries = (const struct faq_entry *const *)l->faqs;
+		*n = l->n_faqs;
+		return l->ix;
+	}
+	*entries = NULL;
+	*n = 0;
+	return NULL;
+}
+
 void brain_free(brain *b)
 {
 	if (!b)

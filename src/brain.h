@@ -99,6 +99,14 @@ void brain_free(brain *b);
 /* The intents the brain was built from. Borrowed. */
 const struct rule_set *brain_rules(const brain *b);
 
+/* A language's FAQ retriever and the entries it indexes, for tools that
+ * check the content (supportd check): document j of the index is entry
+ * (*entries)[j]. Returns NULL, with *entries NULL and *n 0, when the
+ * language has no FAQ entries. All borrowed from b; searching the index
+ * changes nothing (faqindex.h). */
+const struct faqindex *brain_faq_index(const brain *b, const char *lang,
+				       const struct faq_entry *const **entries, size_t *n);
+
 /* The languages the content has, as a NULL-terminated list borrowed from b. */
 const char *const *brain_languages(const brain *b);
 

@@ -872,6 +872,41 @@ static void on_client_ack(struct chat *ch, struct chat_conn *c, const struct wir
 	store_submit(ch->d->store, job, on_plain_done, ch);
 }
 
+static void on_rated(struct store_job *job, void *ud)
+{
+	struct chat *ch = ud;
+	struct conversation *conv = conversation_find(&ch->convs, job->conv);
+	struct chat_conn *c = conn_find(ch, job->conn_id);
+
+	if (c && c->state == CS_READY) {
+		if (job->status == STORE_OK)
+			conn_send(ch, c, wire_rated(job->client_seq, job->desk.rating), MF_ACK);
+		else if (job->status == STORE_NOT_FOUND)
+			conn_error(ch, c, WIRE_ERR_BAD_FIELD, "there is no bot reply with that seq", NULL);
+		else
+			conn_error(ch, c, WIRE_ERR_STORE_UNAVAILABLE, "the rating could not be stored", NULL);
+	}
+	if (conv) {
+		conv->pending--;
+		release(ch, conv);
+	}
+	store_job_free(job);
+}
+
+/* The customer's thumb on a bot answer. */
+static void on_rate(struct chat *ch, struct chat_conn *c, const struct wire_in *in)
+{
+	struct store_job *job = store_job_new(STORE_RATE);
+
+	job->conv = c->conv->id;
+	job->conn_id = c->id;
+	job->client_seq = in->seq;
+	job->desk.rating = in->rating;
+	job->now_ms = clock_wall_ms();
+	c->conv->pending++;
+	store_submit(ch->d->store, job, on_rated, ch);
+}
+
 /* The customer rates a chat an agent closed. */
 static void on_csat(struct chat *ch, struct chat_conn *c, const struct wire_in *in)
 {
@@ -947,6 +982,8 @@ static void handle_frame(struct chat *ch, struct chat_conn *c, const char *buf, 
 		desk_on_customer_typing(ch->d->desk, c->conv, in.state); /* nothing to store */
 	} else if (in.type == WIRE_IN_CSAT) {
 		on_csat(ch, c, &in);
+	} else if (in.type == WIRE_IN_RATE) {
+		on_rate(ch, c, &in);
 	}
 	wire_in_free(&in);
 }

@@ -60,6 +60,8 @@ static void conversation_free(struct conversation *c)
 	free(c->recent);
 	conversation_set_flow(&c->flow, NULL);
 	conversation_set_flow(&c->flow_stored, NULL);
+	free(c->clarified);
+	free(c->clarified_candidates);
 	free(c);
 }
 

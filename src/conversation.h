@@ -51,6 +51,8 @@ struct conversation {
 	int unsure;               /* the bot's fallbacks in a row */
 	struct mood_trend mood;   /* how upset the customer has been */
 	char topic_team[65];      /* the team of the last thing the bot answered about */
+	char *clarified;          /* owned: the question the bot last answered with "did you mean", or NULL */
+	char *clarified_candidates; /* owned JSON: its candidates */
 	UT_hash_handle hh;
 };
 

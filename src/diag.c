@@ -74,14 +74,17 @@ static char *line_dup(const char *s)
 	return p;
 }
 
-static void push(struct diag *d, char *line)
+/* Appends line (taken) with where it is (its file taken too). */
+static void push(struct diag *d, char *line, char *file, int lineno, size_t reason)
 {
 	if (d->n == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 16;
 		d->v = realloc(d->v, d->cap * sizeof(*d->v));
-		if (!d->v)
+		d->at = realloc(d->at, d->cap * sizeof(*d->at));
+		if (!d->v || !d->at)
 			abort();
 	}
+	d->at[d->n] = (struct diag_where){file, lineno, reason};
 	d->v[d->n++] = line;
 }
 
@@ -97,7 +100,7 @@ void diag_add(struct diag *d, const char *file, int line, const char *fmt, ...)
 		d->dropped++;
 		snprintf(clean, sizeof(clean), "... and %zu more problems", d->dropped);
 		if (d->n == DIAG_MAX) {
-			push(d, line_dup(clean));
+			push(d, line_dup(clean), NULL, 0, 0);
 		} else {
 			free(d->v[d->n - 1]);
 			d->v[d->n - 1] = line_dup(clean);
@@ -107,14 +110,26 @@ void diag_add(struct diag *d, const char *file, int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	if (!file)
-		snprintf(raw, sizeof(raw), "%s", reason);
-	else if (line > 0)
-		snprintf(raw, sizeof(raw), "%s:%d: %s", file, line, reason);
-	else
-		snprintf(raw, sizeof(raw), "%s: %s", file, reason);
+	int prefix = 0; /* bytes before the reason; sanitize() keeps lengths */
+	if (file && line > 0)
+		prefix = snprintf(raw, sizeof(raw), "%s:%d: ", file, line);
+	else if (file)
+		prefix = snprintf(raw, sizeof(raw), "%s: ", file);
+	if (prefix < 0)
+		prefix = 0;
+	if ((size_t)prefix >= sizeof(raw))
+		prefix = (int)sizeof(raw) - 1;
+	snprintf(raw + prefix, sizeof(raw) - (size_t)prefix, "%s", reason);
 	sanitize(clean, raw);
-	push(d, line_dup(clean));
+	size_t len = strlen(clean);
+	char *where = NULL;
+	if (file) {
+		char f[DIAG_LINE_MAX + 1];
+		sanitize(f, file);
+		where = line_dup(f);
+	}
+	push(d, line_dup(clean), where, file ? (line > 0 ? line : 0) : 0,
+	     (size_t)prefix < len ? (size_t)prefix : len);
 }
 
 size_t diag_count(const struct diag *d)
@@ -155,10 +170,28 @@ const char *diag_snip(const char *s, size_t max, char *buf, size_t len)
 	return buf;
 }
 
+const char *diag_file(const struct diag *d, size_t i)
+{
+	return d->at[i].file;
+}
+
+int diag_line(const struct diag *d, size_t i)
+{
+	return d->at[i].line;
+}
+
+const char *diag_reason(const struct diag *d, size_t i)
+{
+	return d->v[i] + d->at[i].reason;
+}
+
 void diag_clear(struct diag *d)
 {
-	for (size_t i = 0; i < d->n; i++)
+	for (size_t i = 0; i < d->n; i++) {
 		free(d->v[i]);
+		free(d->at[i].file);
+	}
 	free(d->v);
+	free(d->at);
 	diag_init(d);
 }

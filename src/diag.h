@@ -16,8 +16,18 @@
 #define DIAG_MAX 1000      /* problem lines kept; then one summary line */
 #define DIAG_LINE_MAX 512  /* bytes of one line, without the NUL */
 
+/* Where problem i is, beside its line v[i], for tools that print problems
+ * their own way (supportd check): the parts diag_add() was given. */
+struct diag_where {
+	char *file;            /* owned, sanitized; NULL when added without a file,
+				  and for the "... and N more" line */
+	int line;              /* 0: the whole file, or no file */
+	size_t reason;         /* offset of the reason in v[i] */
+};
+
 struct diag {
 	char **v;              /* each v[i] is "file:line: reason", owned */
+	struct diag_where *at; /* at[i] is where v[i] is; owned, parallel to v */
 	size_t n, cap;
 	size_t dropped;        /* problems past DIAG_MAX, counted in the last line */
 };
@@ -39,6 +49,13 @@ size_t diag_count(const struct diag *d);
  * message: cut on a character boundary with "..." when longer, newlines
  * shown as "\n". Always NUL-terminates. Returns buf. */
 const char *diag_snip(const char *s, size_t max, char *buf, size_t len);
+
+/* The parts of problem i (i < d->n), borrowed from d: its file (NULL when
+ * it has none), its line (0 for the whole file or none) and its reason,
+ * which is v[i] without the "file:line: " in front. */
+const char *diag_file(const struct diag *d, size_t i);
+int diag_line(const struct diag *d, size_t i);
+const char *diag_reason(const struct diag *d, size_t i);
 
 /* Frees every line; *d is empty and reusable afterwards. */
 void diag_clear(struct diag *d);

@@ -125,6 +125,24 @@ static const char *const migrations[] = {
 	"CREATE INDEX assignments_at ON assignments(assigned_at);"
 	"CREATE INDEX handoffs_at ON handoffs(created_at);"
 	"CREATE INDEX conversations_created ON conversations(created_at);",
+	/* 5: what the bot could not answer, and customers' thumbs on answers */
+	"CREATE TABLE unanswered ("
+	"  id INTEGER PRIMARY KEY,"
+	"  conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+	"  kind TEXT NOT NULL,"
+	"  text TEXT NOT NULL,"
+	"  lang TEXT,"
+	"  candidates TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE INDEX unanswered_at ON unanswered(created_at);"
+	"CREATE TABLE answer_ratings ("
+	"  id INTEGER PRIMARY KEY,"
+	"  conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+	"  seq INTEGER NOT NULL,"
+	"  source TEXT,"
+	"  rating INTEGER NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  UNIQUE (conversation_id, seq));",
 };
 
 enum stmt_id {
@@ -137,6 +155,7 @@ enum stmt_id {
 	S_CTX_CONV, S_CTX_EVENTS, S_CTX_HANDOFF, S_CTX_NOTES, S_ASSIGNMENT,
 	S_ST_CONVS, S_ST_REASONS, S_ST_CSAT, S_ST_CSAT_DAYS, S_ST_WAITS, S_ST_SOURCES,
 	S_ST_KINDS, S_ST_CSAT_DIST, S_ST_FIRST_RESPONSE, S_ST_PER_HOUR,
+	S_UNANSWERED, S_RATE, S_UNANSWERED_LIST,
 	S__COUNT
 };
 
@@ -249,6 +268,19 @@ static const char *const stmt_sql[S__COUNT] = {
 				" AND e.created_at >= a.assigned_at) - a.assigned_at AS r"
 				" FROM assignments a WHERE a.assigned_at >= ?1) WHERE r IS NOT NULL"
 				" ORDER BY r LIMIT 100000",
+	[S_UNANSWERED] = "INSERT INTO unanswered(conversation_id, kind, text, lang, candidates,"
+			 " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	/* a thumb on a bot reply: the reply's source, and (thumbs down) its
+	 * question goes to the unanswered list with the reply's source */
+	[S_RATE] = "INSERT INTO answer_ratings(conversation_id, seq, source, rating, created_at)"
+		   " SELECT ?1, ?2, json_extract(body, '$.source'), ?3, ?4 FROM events"
+		   " WHERE conversation_id = ?1 AND seq = ?2 AND kind = 'reply'"
+		   " ON CONFLICT(conversation_id, seq) DO UPDATE SET rating = ?3, created_at = ?4"
+		   " RETURNING source, (SELECT json_extract(m.body, '$.text') FROM events m"
+		   " WHERE m.conversation_id = ?1 AND m.client_id = (SELECT json_extract(r.body,"
+		   " '$.in_reply_to') FROM events r WHERE r.conversation_id = ?1 AND r.seq = ?2))",
+	[S_UNANSWERED_LIST] = "SELECT kind, text, lang, candidates FROM unanswered"
+			      " WHERE created_at >= ?1 ORDER BY id LIMIT 20000",
 	[S_ST_PER_HOUR] = "SELECT strftime('%Y-%m-%dT%H:00Z', created_at / 1000, 'unixepoch'),"
 			  " count(*) FROM conversations WHERE created_at >= ?1 AND turns > 0"
 			  " GROUP BY 1 ORDER BY 1",
@@ -418,6 +450,9 @@ void store_job_free(struct store_job *j)
 	free(j->desk.text);
 	free(j->desk.email);
 	free(j->mood);
+	free(j->unanswered_text);
+	free(j->unanswered_lang);
+	free(j->unanswered_candidates);
 	store_agent_clear(&j->agent);
 	if (j->user_free)
 		j->user_free(j->user);
@@ -717,6 +752,83 @@ static int find_client_id(store *st, int64_t conv, const char *client_id, int64_
 }
 
 static int run_bot_state(store *st, const struct store_job *j);
+static json_t *text_column(sqlite3_stmt *s, int col);
+
+static int insert_unanswered(store *st, int64_t conv, const char *kind, const char *text,
+			     const char *lang, const char *candidates, int64_t now)
+{
+	sqlite3_stmt *s = st->stmt[S_UNANSWERED];
+	sqlite3_bind_int64(s, 1, conv);
+	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, text ? text : "", -1, SQLITE_STATIC);
+	bind_opt_text(s, 4, lang);
+	sqlite3_bind_text(s, 5, candidates ? candidates : "[]", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, now);
+	return exec_stmt(st, S_UNANSWERED);
+}
+
+/* A thumb on a bot reply; a thumbs down puts its question on the list. */
+static int run_rate(store *st, struct store_job *j)
+{
+	sqlite3_stmt *s = st->stmt[S_RATE];
+	char *source = NULL, *question = NULL, cands[300];
+	int rc;
+
+	sqlite3_bind_int64(s, 1, j->conv);
+	sqlite3_bind_int64(s, 2, j->client_seq);
+	sqlite3_bind_int(s, 3, j->desk.rating);
+	sqlite3_bind_int64(s, 4, j->now_ms);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		source = dup_column(s, 0);
+		question = dup_column(s, 1);
+		while (sqlite3_step(s) == SQLITE_ROW)
+			;
+	}
+	finish(s);
+	if (rc == SQLITE_DONE) {
+		j->status = STORE_NOT_FOUND; /* no bot reply with that seq */
+		return 0;
+	}
+	if (rc != SQLITE_ROW)
+		return -1;
+	rc = 0;
+	if (j->desk.rating < 0 && question) {
+		json_t *c = json_pack("[{s:s?, s:n}]", "source", source, "confidence");
+		char *cj = c ? json_dumps(c, JSON_COMPACT) : NULL;
+		snprintf(cands, sizeof(cands), "%s", cj ? cj : "[]");
+		free(cj);
+		json_decref(c);
+		rc = insert_unanswered(st, j->conv, "thumbs_down", question, NULL, cands, j->now_ms);
+	}
+	free(source);
+	free(question);
+	return rc;
+}
+
+/* The unanswered questions since started_ms, as a JSON array in context. */
+static int run_unanswered(store *st, struct store_job *j)
+{
+	sqlite3_stmt *s = st->stmt[S_UNANSWERED_LIST];
+	json_t *list = json_array();
+	int rc;
+
+	sqlite3_bind_int64(s, 1, j->started_ms);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(s, 3);
+		json_t *cands = c ? json_loads(c, 0, NULL) : NULL;
+		json_array_append_new(list, json_pack("{s:o, s:o, s:o, s:o}", "kind", text_column(s, 0),
+						      "text", text_column(s, 1), "lang",
+						      text_column(s, 2), "candidates",
+						      cands ? cands : json_array()));
+	}
+	finish(s);
+	j->context = json_dumps(list, JSON_COMPACT);
+	json_decref(list);
+	if (!j->context)
+		abort();
+	return rc == SQLITE_DONE ? 0 : -1;
+}
 static int run_desk(store *st, const struct store_job *j);
 
 /* The customer message (or a lone frame) and its extras take the next
@@ -819,6 +931,10 @@ static int run_bot_state(store *st, const struct store_job *j)
 			return -1;
 	}
 	if (j->desk.op != STORE_DESK_NONE && run_desk(st, j))
+		return -1;
+	if (j->unanswered_kind && insert_unanswered(st, j->conv, j->unanswered_kind, j->unanswered_text,
+						    j->unanswered_lang, j->unanswered_candidates,
+						    j->now_ms))
 		return -1;
 	if (j->handoff_team) {
 		s = st->stmt[S_HANDOFF];
@@ -1303,6 +1419,8 @@ static int run_job(store *st, struct store_job *j)
 	case STORE_AGENT_LIST: rc = run_agent_list(st, j); break;
 	case STORE_CONTEXT: rc = run_context(st, j); break;
 	case STORE_STATS: rc = run_stats(st, j); break;
+	case STORE_RATE: rc = run_rate(st, j); break;
+	case STORE_UNANSWERED: rc = run_unanswered(st, j); break;
 	default: rc = -1; break;
 	}
 	if (rc)

@@ -37,6 +37,8 @@ enum store_op {
 	STORE_AGENT_LIST, /* every agent (supportd agent list) */
 	STORE_CONTEXT,    /* what an agent sees of a conversation */
 	STORE_STATS,      /* the console's statistics since started_ms, as JSON in context */
+	STORE_RATE,       /* a customer's thumb (desk.rating +1/-1) on the bot reply client_seq */
+	STORE_UNANSWERED, /* the unanswered questions since started_ms, as JSON in context */
 };
 
 /* A conversation's status (conversations.status). */
@@ -180,6 +182,9 @@ struct store_job {
 	struct store_due *due;      /* out: FLOWS_DUE, owned */
 	size_t n_due;
 	struct store_desk desk;     /* in: APPEND */
+	const char *unanswered_kind;/* static. in: APPEND: the bot could not answer this message:
+				       "fallback", "unsure", "clarify_rejected"; or NULL */
+	char *unanswered_text, *unanswered_lang, *unanswered_candidates; /* owned; candidates JSON */
 	char *mood;                 /* owned. in: APPEND: the mood trend as JSON, or NULL.
 				       out: RESUME: the stored trend, or NULL */
 	struct store_queued *queued;/* out: DESK_LOAD, owned */

@@ -258,6 +258,20 @@ int wire_parse(const char *buf, size_t len, size_t max_text, struct wire_in *in,
 		in->rating = (int)json_integer_value(r);
 		if (opt_string(root, "comment", WIRE_COMMENT_MAX, &in->comment, f))
 			goto err;
+	} else if (!strcmp(t, "rate")) {
+		json_t *seq = json_object_get(root, "seq");
+		const char *v = json_string_value(json_object_get(root, "value"));
+		in->type = WIRE_IN_RATE;
+		if (!json_is_integer(seq) || json_integer_value(seq) < 1) {
+			fault(f, WIRE_ERR_BAD_FIELD, "field \"seq\" must be the seq of a bot reply");
+			goto err;
+		}
+		if (!v || (strcmp(v, "up") && strcmp(v, "down"))) {
+			fault(f, WIRE_ERR_BAD_FIELD, "field \"value\" must be \"up\" or \"down\"");
+			goto err;
+		}
+		in->seq = json_integer_value(seq);
+		in->rating = !strcmp(v, "up") ? 1 : -1;
 	} else if (!strcmp(t, "ack")) {
 		json_t *seq = json_object_get(root, "seq");
 		in->type = WIRE_IN_ACK;
@@ -417,6 +431,12 @@ char *wire_error(enum wire_error code, const char *message, const char *in_reply
 char *wire_typing(const char *from, int state)
 {
 	return dump(json_pack("{s:s, s:s, s:b}", "type", "typing", "from", from, "state", state));
+}
+
+char *wire_rated(int64_t seq, int value)
+{
+	return dump(json_pack("{s:s, s:I, s:s}", "type", "rated", "seq", (json_int_t)seq, "value",
+			      value > 0 ? "up" : "down"));
 }
 
 char *wire_queue(const char *team, int position, int64_t eta_sec)

@@ -45,7 +45,8 @@ enum wire_error {
 /* The code string of an error, e.g. "text_too_long". */
 const char *wire_error_code(enum wire_error e);
 
-enum wire_in_type { WIRE_IN_HELLO, WIRE_IN_MESSAGE, WIRE_IN_TYPING, WIRE_IN_ACK, WIRE_IN_CSAT };
+enum wire_in_type { WIRE_IN_HELLO, WIRE_IN_MESSAGE, WIRE_IN_TYPING, WIRE_IN_ACK, WIRE_IN_CSAT,
+		    WIRE_IN_RATE };
 #define WIRE_COMMENT_MAX 1000
 
 #define WIRE_ID_MAX 64
@@ -70,7 +71,7 @@ struct wire_in {
 	const char *lang, *name, *email; /* hello */
 	int state;             /* typing */
 	int64_t seq;           /* ack */
-	int rating;            /* csat: 1..5 */
+	int rating;            /* csat: 1..5; rate: +1 (up) or -1 (down) */
 	const char *comment;   /* csat, may be NULL */
 };
 
@@ -127,6 +128,8 @@ char *wire_welcome(const char *conversation, const char *token, int resumed,
 char *wire_ack(const char *id, int64_t seq, int duplicate);
 char *wire_error(enum wire_error code, const char *message, const char *in_reply_to);
 char *wire_typing(const char *from, int state);
+/* A customer's thumb on a bot reply was stored. */
+char *wire_rated(int64_t seq, int value);
 /* The customer's place in the queue (not stored, no seq). */
 char *wire_queue(const char *team, int position, int64_t eta_sec);
 /* Bodies of content frames, without seq (see wire_with_seq). */

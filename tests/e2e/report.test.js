@@ -89,3 +89,50 @@ test('report: a bad --since is a usage error', () => {
     assert.match(r.stderr, /--since takes a duration/);
   }
 });
+
+test('report unanswered: fallbacks grouped by shared terms, thumbs down, the nearest FAQ entry', async () => {
+  const dataDir = scope.tempDir('supportd-e2e-report-');
+  const d = await scope.daemon({ dataDir, config: { chat: { rate_per_sec: 1000, rate_burst: 1000 } } });
+  const ask = async (text, id = 'q') => {
+    const c = await connect(d.port);
+    await c.hello();
+    const { reply } = await c.message(id, text);
+    return { c, reply };
+  };
+  // three ways of asking something the shop's content does not cover, one other
+  for (const q of ['do you accept bitcoin', 'bitcoin payment possible?', 'is bitcoin ok',
+    'what is the capital of France']) {
+    const { c, reply } = await ask(q);
+    assert.equal(reply.source, 'fallback', q);
+    c.close();
+  }
+  // a thumbs down on an answer the customer did not like
+  const { c, reply } = await ask('how long does delivery take');
+  assert.match(reply.source, /^faq:/);
+  c.send({ type: 'rate', seq: reply.seq, value: 'down' });
+  const rated = await c.next((f) => f.type === 'rated');
+  assert.deepEqual([rated.seq, rated.value], [reply.seq, 'down']);
+  c.send({ type: 'rate', seq: 999, value: 'up' });
+  const bad = await c.next((f) => f.type === 'error');
+  assert.equal(bad.code, 'bad_field');
+  c.close();
+  await d.stop();
+
+  const r = report(dataDir, 'unanswered', '--json', '--since', '24h', '--content', REPO_ROOT);
+  assert.equal(r.status, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  assert.equal(s.questions, 5);
+  const top = s.groups[0];
+  assert.equal(top.count, 3, JSON.stringify(s.groups));
+  assert.ok(top.examples.every((e) => /bitcoin/i.test(e)), JSON.stringify(top));
+  assert.deepEqual(top.kinds, { fallback: 3 });
+  assert.ok(top.terms.includes('bitcoin'));
+  assert.match(top.nearest.source, /^(faq|intent):/, 'the nearest entry is named');
+  const thumbs = s.groups.find((g) => g.kinds.thumbs_down);
+  assert.ok(thumbs, JSON.stringify(s.groups));
+  assert.deepEqual(thumbs.examples, ['how long does delivery take']);
+  const t = report(dataDir, 'unanswered', '--since', '24h', '--content', REPO_ROOT);
+  assert.equal(t.status, 0, t.stderr);
+  assert.match(t.stdout, /^1\. 3 times \(fallback 3\)$/m);
+  assert.match(t.stdout, /nearest: (faq|intent):/);
+});
