@@ -83,6 +83,9 @@ import { renderMarkdown } from '../shared/markdown.js';
       star: '{n} of 5 stars',
       csatComment: 'Comment (optional)',
       csatSend: 'Send rating',
+      rateAnswer: 'Was this answer helpful?',
+      helpful: 'Helpful',
+      notHelpful: 'Not helpful',
       csatNeed: 'Please choose from 1 to 5 stars.',
       csatLong: 'Please shorten your comment.',
       err: {
@@ -140,6 +143,9 @@ import { renderMarkdown } from '../shared/markdown.js';
       star: '{n} de 5 estrelas',
       csatComment: 'Comentário (opcional)',
       csatSend: 'Enviar avaliação',
+      rateAnswer: 'Esta resposta foi útil?',
+      helpful: 'Útil',
+      notHelpful: 'Não foi útil',
       csatNeed: 'Escolha de 1 a 5 estrelas, por favor.',
       csatLong: 'Encurte o seu comentário, por favor.',
       err: {
@@ -197,6 +203,9 @@ import { renderMarkdown } from '../shared/markdown.js';
       star: '{n} na 5 gwiazdek',
       csatComment: 'Komentarz (opcjonalnie)',
       csatSend: 'Wyślij ocenę',
+      rateAnswer: 'Czy ta odpowiedź była pomocna?',
+      helpful: 'Pomocna',
+      notHelpful: 'Niepomocna',
       csatNeed: 'Wybierz od 1 do 5 gwiazdek.',
       csatLong: 'Skróć komentarz.',
       err: {
@@ -334,6 +343,9 @@ import { renderMarkdown } from '../shared/markdown.js';
     '.msg p{margin:0 0 .5em}.msg p:last-child{margin-bottom:0}',
     '.msg ul,.msg ol{margin:.2em 0 .5em;padding-left:1.3em}.msg ul:last-child,.msg ol:last-child{margin-bottom:0}',
     '.msg a{color:#1e40af;text-decoration:underline}',
+    '.thumbs{display:flex;gap:4px;margin:-2px 0 2px 6px}',
+    '.thumb{border:1px solid #6b7280;background:#fff;border-radius:12px;padding:0 8px;cursor:pointer;font-size:13px;line-height:22px}',
+    '.thumb[aria-pressed=true]{background:#1d4ed8;border-color:#1d4ed8}',
     '.msg.mine a{color:#fff}',
     '.msg code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.92em;background:rgba(0,0,0,.07);padding:0 .25em;border-radius:4px}',
     '.state{align-self:flex-end;font-size:12px;color:#4b5563;margin:-2px 6px 0}',
@@ -686,11 +698,36 @@ import { renderMarkdown } from '../shared/markdown.js';
       var b = h('div', { class: 'msg them', title: timeTitle(f.ts) }, speaker(from === 'agent' ? 'agent' : 'bot', name));
       renderMarkdown(text, b, { breaks: from === 'agent' });
       log.appendChild(b);
+      if (from !== 'agent' && /^(faq|intent):/.test(src) && typeof f.seq === 'number') thumbs(f.seq);
       var choices = Array.isArray(f.choices) ? f.choices : [];
       if (choices.length) choiceButtons(choices);
     }
     offlineReply(src, text);
     lastReplySource = src;
+  }
+
+  // Thumbs up or down under a bot answer (the rate frame): the choice stays
+  // pressed once the server has stored it ("rated").
+  function thumbs(seq) {
+    var row = h('div', { class: 'thumbs', role: 'group', 'aria-label': S.rateAnswer, 'data-seq': seq });
+    [['up', '\uD83D\uDC4D', S.helpful], ['down', '\uD83D\uDC4E', S.notHelpful]].forEach(function (t) {
+      var b = h('button', { type: 'button', class: 'thumb', 'data-value': t[0], 'aria-label': t[2],
+        'aria-pressed': 'false', title: t[2] }, t[1]);
+      b.addEventListener('click', function () {
+        sendFrame({ type: 'rate', seq: seq, value: t[0] });
+      });
+      row.appendChild(b);
+    });
+    log.appendChild(row);
+  }
+
+  function rated(f) {
+    var row = log.querySelector('.thumbs[data-seq="' + Number(f.seq) + '"]');
+    if (!row) return;
+    var bs = row.querySelectorAll('.thumb');
+    for (var i = 0; i < bs.length; i++) {
+      bs[i].setAttribute('aria-pressed', bs[i].getAttribute('data-value') === f.value ? 'true' : 'false');
+    }
   }
 
   function cssEscape(s) {
@@ -1188,6 +1225,9 @@ import { renderMarkdown } from '../shared/markdown.js';
       return;
     case 'queue':
       return showQueuePosition(f);
+    case 'rated':
+      rated(f);
+      break;
     case 'error':
       return onError(f);
     default:

@@ -540,3 +540,24 @@ test('errors: rate_limited is a polite "slow down" notice, and the message goes 
   assert.equal(await w.mine.filter({ hasText: 'Hi' }).count(), 1);
   assertClean(page);
 });
+
+test('thumbs: a bot answer can be rated; the rating is stored and shown as pressed', { timeout: TEST_TIMEOUT }, async () => {
+  const page = await shopPage();
+  const w = await openPanel(page);
+  await say(page, 'how long does delivery take');
+  await w.theirs.nth(0).waitFor({ state: 'visible' });
+  const down = page.locator('supportd-chat .thumbs .thumb[data-value="down"]').last();
+  await down.waitFor({ state: 'visible' });
+  await down.click();
+  await page.locator('supportd-chat .thumbs .thumb[data-value="down"][aria-pressed="true"]').last()
+    .waitFor({ state: 'attached' });
+  const stored = await storedSession(page);
+  const conv = stored && stored.conversation;
+  assert.ok(conv, `the widget keeps its conversation id: ${JSON.stringify(stored)}`);
+  const rows = sqlite(shared.daemon.dbPath, 'select r.rating, r.source from answer_ratings r join conversations c ' +
+    `on c.id = r.conversation_id where c.public_id = ${sqlQuote(conv)}`);
+  assert.equal(rows.length, 1);
+  assert.equal(Number(rows[0][0]), -1);
+  assert.match(rows[0][1], /^faq:/);
+  assertClean(page);
+});
