@@ -401,6 +401,7 @@ static void on_create_done(struct store_job *job, void *ud)
 	}
 	conv = conversation_add(&ch->convs, job->conv, job->public_id);
 	conversation_set_details(conv, job->lang, job->name, job->email);
+	atomic_fetch_add(&ch->d->metrics.conversations_total, 1);
 	attach(ch, c, conv, 0, NULL);
 	store_job_free(job);
 }
@@ -644,6 +645,8 @@ static void submit_step(struct chat *ch, struct conversation *conv, struct bot_s
 	job->conv = conv->id;
 	job->now_ms = now;
 	job->max_events = ch->d->cfg.chat.max_events;
+	for (size_t i = 0; i < step->n; i++)
+		metrics_count_answer(&ch->d->metrics, step->replies[i].source ? step->replies[i].source : "");
 	bot_to_job(step, job, in_reply_to, now);
 	bot_step_clear(step);
 	conv->pending++;
@@ -841,6 +844,8 @@ static void on_message(struct chat *ch, struct chat_conn *c, const struct wire_i
 	job->client_id = dup_or_null(in->id);
 	job->body = wire_message_body(in->id, in->text, in->text_len, now);
 	job->body_len = strlen(job->body);
+	for (size_t i = 0; i < step.n; i++)
+		metrics_count_answer(&d->metrics, step.replies[i].source ? step.replies[i].source : "");
 	bot_to_job(&step, job, in->id, now);
 	bot_step_clear(&step);
 	if (d->cfg.chat.bot_typing)
@@ -879,8 +884,10 @@ static void on_rated(struct store_job *job, void *ud)
 	struct chat_conn *c = conn_find(ch, job->conn_id);
 
 	if (c && c->state == CS_READY) {
-		if (job->status == STORE_OK)
+		if (job->status == STORE_OK) {
+			atomic_fetch_add(&ch->d->metrics.ratings_total[job->desk.rating > 0], 1);
 			conn_send(ch, c, wire_rated(job->client_seq, job->desk.rating), MF_ACK);
+		}
 		else if (job->status == STORE_NOT_FOUND)
 			conn_error(ch, c, WIRE_ERR_BAD_FIELD, "there is no bot reply with that seq", NULL);
 		else
@@ -937,6 +944,7 @@ static void on_csat(struct chat *ch, struct chat_conn *c, const struct wire_in *
 	job->extra[0].body_len = strlen(job->extra[0].body);
 	job->n_extra = 1;
 	log_info(&ch->d->log, "csat", "conv=%s rating=%d", conv->public_id, in->rating);
+	atomic_fetch_add(&ch->d->metrics.csat_total[in->rating - 1], 1);
 	chat_desk_append(ch, conv->id, conv->public_id, job, NULL, NULL);
 }
 

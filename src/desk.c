@@ -692,8 +692,11 @@ static void on_assigned(struct store_job *job, void *ud)
 		e->offered_to = 0;
 	}
 	e->agent = a->id;
+	e->assigned_at = job->now_ms;
+	e->responded = 0;
 	a->assigned++;
 	queue_record_wait(&k->q, job->now_ms - e->enqueued_at);
+	metrics_observe_ms(&k->d->metrics.queue_wait, job->now_ms - e->enqueued_at);
 	log_info(&k->d->log, "assigned", "conv=%s agent=%s waited_ms=%lld", e->public_id, a->name,
 		 (long long)(job->now_ms - e->enqueued_at));
 	send_context(k, a->id, e);
@@ -741,6 +744,11 @@ static void on_agent_message(struct store_job *job, void *ud)
 	struct pending *p = ud;
 	struct agent_conn *c = pending_conn(p);
 
+	struct queue_entry *e = queue_find(&p->k->q, p->conv);
+	if (job->status == STORE_OK && e && e->assigned_at && !e->responded) {
+		e->responded = 1;
+		metrics_observe_ms(&p->k->d->metrics.first_response, job->now_ms - e->assigned_at);
+	}
 	if (job->status != STORE_OK)
 		store_failed(p, job);
 	else if (c)

@@ -63,6 +63,38 @@ static void counter(struct buf *b, const char *name, const char *help, unsigned 
 	bprintf(b, "# HELP %s %s\n# TYPE %s counter\n%s %lu\n", name, help, name, name, v);
 }
 
+static const char *const answer_names[MA__COUNT] = {
+	"faq", "intent", "clarify", "fallback", "flow", "handoff", "greeting", "other"};
+
+/* Upper bounds of the wait buckets, in seconds. */
+static const double wait_le_sec[METRICS_WAIT_BUCKETS] = {5, 15, 30, 60, 120, 300, 600, 1800};
+
+void metrics_count_answer(struct metrics *m, const char *source)
+{
+	size_t n = strcspn(source, ":");
+	int k = MA_OTHER;
+	for (int i = 0; i < MA__COUNT - 1; i++)
+		if (strlen(answer_names[i]) == n && !strncmp(source, answer_names[i], n))
+			k = i;
+	atomic_fetch_add_explicit(&m->answers_total[k], 1, memory_order_relaxed);
+}
+
+void metrics_observe_ms(struct metrics_seconds *h, int64_t ms)
+{
+	int b = 0;
+	if (ms < 0)
+		ms = 0;
+	while (b < METRICS_WAIT_BUCKETS && (double)ms / 1000.0 > wait_le_sec[b])
+		b++;
+	atomic_fetch_add_explicit(&h->bucket[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&h->count, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&h->msec_sum, (unsigned long)ms, memory_order_relaxed);
+}
+
+struct buf;
+static void seconds(struct buf *b, const char *name, const char *help,
+		    const struct metrics_seconds *h);
+
 char *metrics_render(const struct metrics *m, long open_conversations, long store_pending)
 {
 	struct buf b = {malloc(4096), 0, 4096};
@@ -123,5 +155,40 @@ char *metrics_render(const struct metrics *m, long open_conversations, long stor
 	bprintf(&b, "supportd_store_commit_seconds_bucket{le=\"+Inf\"} %lu\n", cum);
 	bprintf(&b, "supportd_store_commit_seconds_sum %.6f\n", (double)LOAD(m->commit_usec_sum) / 1e6);
 	bprintf(&b, "supportd_store_commit_seconds_count %lu\n", LOAD(m->commit_count));
+	counter(&b, "supportd_conversations_total", "Conversations started.",
+		LOAD(m->conversations_total));
+	bprintf(&b, "# HELP supportd_answers_total Bot replies by kind of source.\n"
+		    "# TYPE supportd_answers_total counter\n");
+	for (int i = 0; i < MA__COUNT; i++)
+		bprintf(&b, "supportd_answers_total{source=\"%s\"} %lu\n", answer_names[i],
+			LOAD(m->answers_total[i]));
+	bprintf(&b, "# HELP supportd_csat_total Customer ratings of closed chats.\n"
+		    "# TYPE supportd_csat_total counter\n");
+	for (int i = 0; i < 5; i++)
+		bprintf(&b, "supportd_csat_total{rating=\"%d\"} %lu\n", i + 1, LOAD(m->csat_total[i]));
+	bprintf(&b, "# HELP supportd_answer_ratings_total Thumbs on bot answers.\n"
+		    "# TYPE supportd_answer_ratings_total counter\n"
+		    "supportd_answer_ratings_total{value=\"down\"} %lu\n"
+		    "supportd_answer_ratings_total{value=\"up\"} %lu\n",
+		LOAD(m->ratings_total[0]), LOAD(m->ratings_total[1]));
+	seconds(&b, "supportd_queue_wait_seconds", "From a handoff to an agent taking the chat.",
+		&m->queue_wait);
+	seconds(&b, "supportd_first_response_seconds",
+		"From an agent taking a chat to its first reply.", &m->first_response);
 	return b.p;
+}
+
+static void seconds(struct buf *b, const char *name, const char *help,
+		    const struct metrics_seconds *h)
+{
+	unsigned long cum = 0;
+	bprintf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	for (int i = 0; i < METRICS_WAIT_BUCKETS; i++) {
+		cum += LOAD(h->bucket[i]);
+		bprintf(b, "%s_bucket{le=\"%g\"} %lu\n", name, wait_le_sec[i], cum);
+	}
+	cum += LOAD(h->bucket[METRICS_WAIT_BUCKETS]);
+	bprintf(b, "%s_bucket{le=\"+Inf\"} %lu\n", name, cum);
+	bprintf(b, "%s_sum %.3f\n%s_count %lu\n", name, (double)LOAD(h->msec_sum) / 1000.0, name,
+		LOAD(h->count));
 }

@@ -17,6 +17,20 @@ enum metrics_frame {
 };
 
 #define METRICS_COMMIT_BUCKETS 12
+#define METRICS_WAIT_BUCKETS 8     /* queue waits and first responses, in seconds */
+
+/* What the bot's replies were (the part of their source before ':'). */
+enum metrics_answer {
+	MA_FAQ, MA_INTENT, MA_CLARIFY, MA_FALLBACK, MA_FLOW, MA_HANDOFF, MA_GREETING, MA_OTHER,
+	MA__COUNT
+};
+
+/* A histogram of seconds with the buckets of METRICS_WAIT_BUCKETS. */
+struct metrics_seconds {
+	atomic_ulong bucket[METRICS_WAIT_BUCKETS + 1]; /* last is +Inf */
+	atomic_ulong count;
+	atomic_ulong msec_sum;
+};
 
 struct metrics {
 	atomic_long conn_chat;                 /* open customer connections */
@@ -33,6 +47,12 @@ struct metrics {
 	atomic_ulong flows_started_total;
 	atomic_ulong flows_failed_total;       /* ended by a script error or limit */
 	atomic_ulong handoffs_total;
+	atomic_ulong conversations_total;      /* conversations started */
+	atomic_ulong answers_total[MA__COUNT]; /* bot replies by kind */
+	atomic_ulong csat_total[5];            /* ratings 1..5 */
+	atomic_ulong ratings_total[2];         /* thumbs on bot answers: down, up */
+	struct metrics_seconds queue_wait;     /* handoff to an agent taking the chat */
+	struct metrics_seconds first_response; /* an agent taking a chat to its first reply */
 	atomic_ulong commit_bucket[METRICS_COMMIT_BUCKETS + 1]; /* last is +Inf */
 	atomic_ulong commit_count;
 	atomic_ulong commit_usec_sum;
@@ -44,6 +64,12 @@ void metrics_init(struct metrics *m);
 
 /* Records one group commit of `jobs` jobs that took `usec`. Thread-safe. */
 void metrics_observe_commit(struct metrics *m, uint64_t usec, size_t jobs, int failed);
+
+/* Counts one bot reply by its source ("faq:x", "fallback", ...). */
+void metrics_count_answer(struct metrics *m, const char *source);
+
+/* Records one duration in a seconds histogram. */
+void metrics_observe_ms(struct metrics_seconds *h, int64_t ms);
 
 /* Renders the Prometheus text exposition. Returns a new malloc'd string
  * (caller frees); `open_conversations` and `store_pending` are sampled by

@@ -45,6 +45,8 @@ struct queue_entry {
 	int64_t skipped[QUEUE_SKIPPED_MAX]; /* agents whose offer timed out */
 	size_t n_skipped;
 	int64_t target;              /* transferred to this agent only, else 0 */
+	int64_t assigned_at;         /* wall ms an agent took it (this process), 0 unknown */
+	int responded;               /* the agent has replied since */
 	int last_position;           /* last told to the customer, 0 never */
 	int64_t last_eta_sec;
 };

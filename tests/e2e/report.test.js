@@ -6,7 +6,9 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
-const { BIN, T, REPO_ROOT, connect, connectAgent, addAgent, useCleanups } = require('./lib');
+const {
+  BIN, T, REPO_ROOT, connect, connectAgent, addAgent, useCleanups, metrics, metricSum,
+} = require('./lib');
 
 const scope = useCleanups();
 
@@ -49,6 +51,18 @@ test('report: deflection, handoffs, answers, CSAT, first response and waits from
   await c.next((f) => f.type === 'reply' && f.source === 'csat');
   c.close();
   agent.close();
+
+  // the same figures, as counters and histograms on /metrics
+  const { samples } = await metrics(d.port);
+  assert.equal(metricSum(samples, 'supportd_conversations_total'), 3);
+  assert.equal(metricSum(samples, 'supportd_answers_total', { source: 'faq' }), 2);
+  assert.equal(metricSum(samples, 'supportd_answers_total', { source: 'handoff' }), 1);
+  assert.equal(metricSum(samples, 'supportd_handoffs_total'), 1);
+  assert.equal(metricSum(samples, 'supportd_csat_total', { rating: '4' }), 1);
+  assert.equal(metricSum(samples, 'supportd_csat_total'), 1);
+  assert.equal(metricSum(samples, 'supportd_queue_wait_seconds_count'), 1);
+  assert.equal(metricSum(samples, 'supportd_first_response_seconds_count'), 1);
+  assert.equal(metricSum(samples, 'supportd_queue_wait_seconds_bucket', { le: '+Inf' }), 1);
   await d.stop();
 
   const r = report(dataDir, '--json', '--since', '24h');
