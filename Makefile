@@ -7,8 +7,8 @@ CSTD    := -std=c11 -D_GNU_SOURCE
 CWARNS  := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith
 OPT     ?= -O2 -g
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-# liblinear and libstemmer ship no pkg-config file in Debian.
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -llinear -lstemmer -lpthread -lm
+# liblinear, libstemmer and libcsv ship no pkg-config file in Debian.
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -llinear -lstemmer -lcsv -lpthread -lm
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # The daemon's modules: every src/*.c but main.c, which is kept apart so

@@ -67,8 +67,7 @@ int content_one_line(const yamldoc *doc, const yamldoc_node *n, const char *what
 	return 0;
 }
 
-/* 1 when s matches [a-z][a-z0-9_-]{0,31}. */
-static int valid_team(const char *s)
+int content_valid_team(const char *s)
 {
 	return islower((unsigned char)*s) && strlen(s) <= 32 && content_valid_id(s);
 }
@@ -79,7 +78,7 @@ int content_team(const yamldoc *doc, const yamldoc_node *n, char **out, struct d
 	char snip[80];
 	if (content_one_line(doc, n, "'team'", 64, &s, d) < 0)
 		return -1;
-	if (!valid_team(s)) {
+	if (!content_valid_team(s)) {
 		diag_add(d, yamldoc_file(doc), yamldoc_line(n),
 			 "team '%s' is not valid: use up to 32 lower-case letters, digits, "
 			 "'-' and '_', starting with a letter",

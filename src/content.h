@@ -43,6 +43,9 @@ int content_valid_id(const char *s);
 int content_one_line(const yamldoc *doc, const yamldoc_node *n, const char *what, size_t max,
 		     const char **out, struct diag *d);
 
+/* 1 when s (borrowed) matches [a-z][a-z0-9_-]{0,31}, the form of a team. */
+int content_valid_team(const char *s);
+
 /* Checks the 'team' field n of doc: one line matching [a-z][a-z0-9_-]{0,31}.
  * Returns 0 with *out a new string the caller frees, or -1 after adding a
  * problem to d. */

@@ -7,6 +7,8 @@
 
 #include "ask.h"
 #include "agentadmin.h"
+#include "importfaq.h"
+#include "check.h"
 #include "report.h"
 #include "config.h"
 #include "daemon.h"
@@ -21,8 +23,10 @@ static const char usage_main[] =
 	"commands:\n"
 	"  serve      run the daemon (the default)\n"
 	"  ask        show what the bot decides for questions, and why\n"
+	"  check      check the content (faq/, rules/, lua/) for errors and slips\n"
 	"  agent      add and list support agents (the console's logins)\n"
 	"  report     what the bot and the desk did: deflection, handoffs, CSAT, waits\n"
+	"  import-faq turn a spreadsheet (CSV) of questions and answers into FAQ files\n"
 	"  version    print the version\n"
 	"  help       show this help, or `supportd help COMMAND`\n"
 	"\n"
@@ -167,10 +171,14 @@ int main(int argc, char **argv)
 		return cmd_serve(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ask"))
 		return ask_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "check"))
+		return check_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "agent"))
 		return agentadmin_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "report"))
 		return report_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "import-faq"))
+		return importfaq_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version")) {
 		puts("supportd " SUPPORTD_VERSION);
 		return 0;
@@ -182,6 +190,14 @@ int main(int argc, char **argv)
 		}
 		if (argc > 2 && !strcmp(argv[2], "ask")) {
 			fputs(ask_usage(), stdout);
+			return 0;
+		}
+		if (argc > 2 && !strcmp(argv[2], "import-faq")) {
+			fputs(importfaq_usage(), stdout);
+			return 0;
+		}
+		if (argc > 2 && !strcmp(argv[2], "check")) {
+			fputs(check_usage(), stdout);
 			return 0;
 		}
 		fputs(usage_main, stdout);
