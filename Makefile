@@ -21,7 +21,7 @@ UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(sort $(wildcard tests/unit/test
 REL_OBJ  := $(patsubst src/%.c,build/rel/%.o,$(LIB_SRC))
 ASAN_OBJ := $(patsubst src/%.c,build/asan/%.o,$(LIB_SRC))
 
-.PHONY: all deps run test test-unit test-e2e test-browser asan bench clean check-tools
+.PHONY: all deps run test test-unit test-conversations test-e2e test-browser asan bench clean check-tools
 all: supportd
 
 deps:
@@ -57,7 +57,11 @@ run: deps supportd console widget
 	  ./supportd serve --listen 127.0.0.1 --port 8080 --data-dir var --config contrib/demo.json
 
 test: deps
-	$(MAKE) test-unit test-e2e test-browser
+	$(MAKE) test-unit test-conversations test-e2e test-browser
+
+# The editors' conversation tests (tests/conversations/, supportd test).
+test-conversations: build/asan/supportd
+	ASAN_OPTIONS=detect_leaks=1 build/asan/supportd test
 
 test-unit: $(addprefix build/asan/test_,$(UNIT_TESTS))
 	@failed=0; for t in $^; do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t || failed=1; done; exit $$failed

@@ -296,7 +296,10 @@ function on_message(conversation, text, understanding)
   end
   if wants_person(conversation, understanding, text) then
     local best = understanding.candidates[1]
-    local person = best and best.name == PERSON_INTENT
+    -- the intent's own words only when it is what the bot understood
+    -- (asked in another language, the daemon's translated notice is said)
+    local person = best and best.name == PERSON_INTENT and
+                   best.confidence >= understanding.thresholds.answer
     return nil, { handoff = {
       -- the topic of the conversation so far, else the person intent's team
       team = conversation.topic_team or (person and best.team) or nil,

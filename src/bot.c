@@ -110,8 +110,9 @@ static void handoff(pipeline *p, desk *k, const struct config *cfg, struct conve
 	struct wire_reply *r;
 	char q[160];
 
-	team = desk_team(k, team);
-	open = desk_available(k, team, now);
+	/* without a desk (supportd test), someone is always there */
+	team = k ? desk_team(k, team) : (team && team[0] ? team : cfg->desk.default_team);
+	open = k ? desk_available(k, team, now) : DESK_OPEN;
 	atomic_fetch_add(&pipeline_metrics(p)->handoffs_total, 1);
 	log_info(pipeline_logger(p), "handoff", "conv=%s team=%s source=%s open=%d upset=%d",
 		 conv->public_id, log_quote(team, q, sizeof(q)), source, open == DESK_OPEN, upset);
@@ -176,7 +177,8 @@ static void apply_outcome(pipeline *p, desk *k, const struct config *cfg,
 	}
 	if (o->ticket_email && conv->flow) {
 		s->desk.op = STORE_DESK_TICKET;
-		s->desk.team = xstrdup(desk_team(k, conv->flow->team));
+		s->desk.team = xstrdup(k ? desk_team(k, conv->flow->team)
+					 : conv->flow->team ? conv->flow->team : cfg->desk.default_team);
 		s->desk.email = o->ticket_email;
 		s->desk.text = o->ticket_message;
 		o->ticket_email = o->ticket_message = NULL;

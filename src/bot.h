@@ -50,7 +50,8 @@ struct bot_step {
 /* Runs one customer message (text, choice) through the pipeline and the
  * conversation's flow; in a chat that waits for or has an agent, the
  * message is only stored. A handoff goes into the desk's queue when the
- * team can take it, else to an offline ticket (lua/flows/leave_message). */
+ * team can take it, else to an offline ticket (lua/flows/leave_message).
+ * k may be NULL (no desk: a handoff always finds someone). */
 void bot_on_message(pipeline *p, desk *k, const struct config *cfg, struct conversation *conv,
 		    const char *text, size_t len, const char *choice, int64_t now_ms,
 		    struct bot_step *out);

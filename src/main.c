@@ -9,6 +9,7 @@
 #include "agentadmin.h"
 #include "importfaq.h"
 #include "check.h"
+#include "convtest.h"
 #include "report.h"
 #include "config.h"
 #include "daemon.h"
@@ -26,6 +27,7 @@ static const char usage_main[] =
 	"  check      check the content (faq/, rules/, lua/) for errors and slips\n"
 	"  agent      add and list support agents (the console's logins)\n"
 	"  report     what the bot and the desk did: deflection, handoffs, CSAT, waits\n"
+	"  test       run the conversation tests in tests/conversations/\n"
 	"  import-faq turn a spreadsheet (CSV) of questions and answers into FAQ files\n"
 	"  version    print the version\n"
 	"  help       show this help, or `supportd help COMMAND`\n"
@@ -177,6 +179,8 @@ int main(int argc, char **argv)
 		return agentadmin_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "report"))
 		return report_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "test"))
+		return convtest_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "import-faq"))
 		return importfaq_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version")) {

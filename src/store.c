@@ -145,6 +145,11 @@ static const char *const migrations[] = {
 	"  UNIQUE (conversation_id, seq));",
 };
 
+int store_schema_version(void)
+{
+	return (int)(sizeof(migrations) / sizeof(migrations[0]));
+}
+
 enum stmt_id {
 	S_BEGIN, S_COMMIT, S_ROLLBACK,
 	S_CREATE, S_FIND_TOKEN, S_TOUCH, S_REPLAY, S_RECENT,

@@ -224,6 +224,9 @@ struct store_options {
 /* Returns a new zeroed job. Aborts on allocation failure. */
 struct store_job *store_job_new(enum store_op op);
 
+/* The schema version this build migrates databases to. */
+int store_schema_version(void);
+
 /* Frees what an agent record holds and zeroes it. */
 void store_agent_clear(struct store_agent *a);
 
