@@ -169,6 +169,11 @@ bench-mood: bench/mood-eval
 	bench/mood-eval --lang pl --split test --sweep $(XED)/xed_pl_upset.tsv
 	sh bench/mood-bitext.sh --split test --sweep
 
+# Hot reload of 10,000 FAQ entries under load (bench/reload-bench.js).
+.PHONY: bench-reload
+bench-reload: deps supportd node_modules/.package-lock.json
+	node bench/reload-bench.js --faq 10000 --clients 20 --interval 50 --reloads 5
+
 # The support desk: 1,000 customers, 50 agents (bench/desk-bench.js).
 .PHONY: bench-desk
 bench-desk: deps supportd node_modules/.package-lock.json

@@ -35,23 +35,13 @@ const os = require('node:os');
 const path = require('node:path');
 const WebSocket = require('ws');
 
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
+const { opt, pct, now, ROOT, BIN } = require('./lib');
+
 const CUSTOMERS = opt('customers', 1000);
 const AGENTS = opt('agents', 50);
-const ROOT = path.resolve(__dirname, '..');
-const BIN = path.resolve(ROOT, process.env.SUPPORTD_BIN || './supportd');
 
-function pct(v, p) {
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
 const fmt = (v) => `p50 ${pct(v, 50).toFixed(1)} ms, p90 ${pct(v, 90).toFixed(1)} ms, ` +
   `p99 ${pct(v, 99).toFixed(1)} ms, max ${Math.max(...v).toFixed(1)} ms (n=${v.length})`;
-const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'supportd-desk-bench-'));

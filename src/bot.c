@@ -96,6 +96,29 @@ static void say(struct bot_step *s, const char *text, const char *source)
 static void start_flow(pipeline *p, desk *k, const struct config *cfg, struct conversation *conv,
 		       const struct script_action *a, int64_t now, struct bot_step *s);
 
+/* The flows conv's run goes on in: those of the content version it started
+ * on, held from then until the run ends, so that a reload never changes a
+ * flow under a customer. A run without a version (new, or loaded from the
+ * store) takes p's. */
+static flowhost *run_flows(pipeline *p, struct conversation *conv)
+{
+	if (!conv->flow_version)
+		conv->flow_version = pipeline_hold(p);
+	return pipeline_flows(conv->flow_version);
+}
+
+static void drop_version(struct conversation *conv)
+{
+	pipeline_close(conv->flow_version);
+	conv->flow_version = NULL;
+}
+
+void bot_forget_run(pipeline *p, struct conversation *conv)
+{
+	flow_drop(pipeline_flows(conv->flow_version ? conv->flow_version : p), conv->public_id);
+	drop_version(conv);
+}
+
 /* Hands the conversation to team: into the desk's queue with the notice
  * (text, or the catalog's) when someone of the team can take it, else the
  * news that nobody can, and the offline ticket flow. Either way the
@@ -151,7 +174,7 @@ static void end_flow(pipeline *p, struct conversation *conv, struct bot_step *s)
 {
 	if (!conv->flow)
 		return;
-	flow_drop(pipeline_flows(p), conv->public_id);
+	bot_forget_run(p, conv);
 	conversation_set_flow(&conv->flow, NULL);
 	conv->flow_http = 0;
 	s->flow_op = STORE_FLOW_END;
@@ -237,7 +260,7 @@ static void start_flow(pipeline *p, desk *k, const struct config *cfg, struct co
 	end_flow(p, conv, s); /* a new flow replaces the one before */
 	conv->flow = xcalloc(1, sizeof(*conv->flow));
 	flowlog_init(conv->flow, a->start_flow, a->lang ? a->lang : lang_of(conv), a->team);
-	flow_start(pipeline_flows(p), &fc, conv->flow, &o);
+	flow_start(run_flows(p, conv), &fc, conv->flow, &o);
 	apply_outcome(p, k, cfg, conv, &o, now, s);
 }
 
@@ -359,12 +382,12 @@ void bot_on_message(pipeline *p, desk *k, const struct config *cfg, struct conve
 		} else if (conv->flow_http) {
 			/* the call was cut off by a restart: settle it first */
 			struct flow_outcome o;
-			flow_recover(pipeline_flows(p), &fc, conv->flow, &o);
+			flow_recover(run_flows(p, conv), &fc, conv->flow, &o);
 			apply_outcome(p, k, cfg, conv, &o, now, s);
 		} else {
 			struct flow_outcome o;
 			char *t = xstrndup(text, len);
-			flow_answer(pipeline_flows(p), &fc, conv->flow, t, choice, &o);
+			flow_answer(run_flows(p, conv), &fc, conv->flow, t, choice, &o);
 			free(t);
 			apply_outcome(p, k, cfg, conv, &o, now, s);
 		}
@@ -381,7 +404,7 @@ void bot_on_reply(pipeline *p, desk *k, const struct config *cfg, struct convers
 	memset(s, 0, sizeof(*s));
 	if (!conv->flow || !conv->flow_http || !flowlog_pending(conv->flow))
 		return; /* the flow ended meanwhile (cancel, handoff) */
-	flow_reply(pipeline_flows(p), &fc, conv->flow, r, &o);
+	flow_reply(run_flows(p, conv), &fc, conv->flow, r, &o);
 	apply_outcome(p, k, cfg, conv, &o, now, s);
 }
 
@@ -397,7 +420,7 @@ void bot_on_due(pipeline *p, desk *k, const struct config *cfg, struct conversat
 	if (conv->flow_http) {
 		if (conv->call_in_flight)
 			return;
-		flow_recover(pipeline_flows(p), &fc, conv->flow, &o);
+		flow_recover(run_flows(p, conv), &fc, conv->flow, &o);
 		apply_outcome(p, k, cfg, conv, &o, now, s);
 		return;
 	}
@@ -490,8 +513,10 @@ void bot_stored(pipeline *p, struct conversation *conv, struct store_job *job,
 	if (sr->op == STORE_FLOW_KEEP)
 		return;
 	/* the store did not keep the step: go back to what it has */
-	flow_drop(pipeline_flows(p), conv->public_id);
+	flow_drop(run_flows(p, conv), conv->public_id);
 	conversation_set_flow(&conv->flow, NULL);
+	if (!conv->flow_stored)
+		drop_version(conv);
 	if (conv->flow_stored) {
 		conv->flow = xcalloc(1, sizeof(*conv->flow));
 		flowlog_copy(conv->flow, conv->flow_stored);

@@ -84,4 +84,9 @@ void bot_stored(pipeline *p, struct conversation *conv, struct store_job *job,
 
 void bot_step_clear(struct bot_step *s);
 
+/* Forgets conv's live flow run (the log stays with conv, and rebuilds the
+ * run on p's content if it goes on) and drops its hold on the content
+ * version the run started on. For a conversation leaving memory. */
+void bot_forget_run(pipeline *p, struct conversation *conv);
+
 #endif

@@ -16,6 +16,7 @@
 #include "conversation.h"
 #include "daemon.h"
 #include "desk.h"
+#include "reload.h"
 #include "outbox.h"
 #include "ratelimit.h"
 #include "token.h"
@@ -281,7 +282,7 @@ static int conn_writable(struct chat_conn *c)
 static void release(struct chat *ch, struct conversation *conv)
 {
 	if (!conv->conn_id && !conv->pending)
-		flow_drop(pipeline_flows(ch->d->pipeline), conv->public_id);
+		bot_forget_run(ch->d->pipeline, conv);
 	conversation_release_if_idle(&ch->convs, conv);
 }
 
@@ -1144,6 +1145,8 @@ int chat_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		ch = chat_of(wsi);
 		if (ch && ch->d->store)
 			store_dispatch(ch->d->store);
+		if (ch)
+			reload_poll(ch->d->reload);
 		return 0;
 	case LWS_CALLBACK_ESTABLISHED:
 		on_established(chat_of(wsi), wsi, pss);
@@ -1189,6 +1192,7 @@ void chat_free(struct chat *ch)
 {
 	struct chat_conn *c, *tmp;
 	struct ip_count *ipc, *itmp;
+	struct conversation *conv, *ctmp;
 
 	if (!ch)
 		return;
@@ -1198,6 +1202,8 @@ void chat_free(struct chat *ch)
 		HASH_DEL(ch->ips, ipc);
 		free(ipc);
 	}
+	HASH_ITER(hh, ch->convs.by_id, conv, ctmp)
+		bot_forget_run(ch->d->pipeline, conv); /* their holds on content versions */
 	conversations_clear(&ch->convs);
 	free(ch);
 }

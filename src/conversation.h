@@ -43,6 +43,8 @@ struct conversation {
 	int flow_http;            /* flow waits for a backend call */
 	int64_t flow_deadline_ms; /* flow waits for an answer until then */
 	struct flowlog *flow_stored; /* owned, or NULL */
+	struct pipeline *flow_version; /* a reference (pipeline_hold): the content
+				  * its live run started on; NULL when none */
 	int flow_stored_http;
 	int call_in_flight;       /* a backend call of this process is out */
 	uint16_t call_gen;        /* tells a current call's reply from a stale one */

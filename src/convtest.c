@@ -331,7 +331,7 @@ static int run_file(pipeline *p, const struct config *cfg, const char *path, int
 		if (ok && !verbose)
 			printf("ok   %s: %s\n", path, name);
 		failed += !ok;
-		flow_drop(pipeline_flows(p), conv->public_id);
+		bot_forget_run(p, conv);
 		conversation_set_flow(&conv->flow, NULL);
 		conversation_set_flow(&conv->flow_stored, NULL);
 		free(conv->lang);

@@ -23,6 +23,7 @@
 #include "agent.h"
 #include "chat.h"
 #include "desk.h"
+#include "reload.h"
 #include "clock.h"
 #include "server.h"
 
@@ -104,7 +105,9 @@ int daemon_signal_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
 		return 0;
 	while (read(d->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			log_info(&d->log, "sighup", "action=none reason=\"content reload is not in this version\"");
+			log_info(&d->log, "sighup", "action=reload");
+			if (d->reload)
+				reload_request(d->reload, "SIGHUP");
 			continue;
 		}
 		log_info(&d->log, "signal", "signo=%u", si.ssi_signo);
@@ -195,6 +198,14 @@ int daemon_run(const struct config *cfg)
 
 	chat_start(d->chat);
 	desk_start(d->desk);
+	d->reload = reload_new(d);
+	if (reload_fd(d->reload) >= 0) {
+		lws_sock_file_fd_type rfd;
+		rfd.filefd = reload_fd(d->reload);
+		if (!lws_adopt_descriptor_vhost(d->vhost, LWS_ADOPT_RAW_FILE_DESC, rfd, RELOAD_PROTOCOL,
+						NULL))
+			log_warn(&d->log, "no_inotify", "reason=\"cannot watch the descriptor\"");
+	}
 	log_info(&d->log, "listening", "addr=%s port=%d version=%s store=%s", cfg->listen,
 		 server_port(d), SUPPORTD_VERSION, log_quote(dbpath, q, sizeof(q)));
 	while (!d->stop)
@@ -216,6 +227,8 @@ out:
 	d->backend = NULL;
 	desk_free(d->desk);      /* before the context: it cancels its timer there */
 	d->desk = NULL;
+	reload_free(d->reload);  /* waits for a build in flight; cancels its timer */
+	d->reload = NULL;
 	server_stop(d);          /* closes every connection */
 	agents_free(d->agents);
 	chat_free(d->chat);

@@ -30,6 +30,7 @@ struct daemon {
 	struct chat *chat;           /* owned */
 	struct agents *agents;       /* owned: agents' connections */
 	struct desk *desk;           /* owned: the queue and assignments */
+	struct reload *reload;       /* owned: hot reload of the content */
 	struct lws_context *lws;     /* owned */
 	struct lws_vhost *vhost;     /* borrowed from lws */
 	struct server_state *server_state; /* owned by server.c */

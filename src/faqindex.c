@@ -609,6 +609,41 @@ static int cmp_occ(const void *a, const void *b)
 	return (x->slot > y->slot) - (x->slot < y->slot);
 }
 
+/* Sorts the occurrences by (term, doc, slot). They were added document
+ * by document, so a stable counting sort by term leaves them nearly in
+ * order, and an insertion pass settles the rest: linear in practice,
+ * where qsort was a fifth of a 10,000-entry build. */
+static void sort_occ(faqindex *ix)
+{
+	size_t n = ix->n_occ, T = ix->n_terms;
+	size_t *at;
+	struct occ *out;
+
+	if (n < 2)
+		return;
+	at = xcalloc(T + 1, sizeof(*at));
+	for (size_t i = 0; i < n; i++)
+		at[ix->occ[i].term + 1]++;
+	for (size_t t = 0; t < T; t++)
+		at[t + 1] += at[t];
+	out = xmalloc(n * sizeof(*out));
+	for (size_t i = 0; i < n; i++)
+		out[at[ix->occ[i].term]++] = ix->occ[i];
+	free(at);
+	for (size_t i = 1; i < n; i++) {
+		struct occ v = out[i];
+		size_t j = i;
+		while (j > 0 && cmp_occ(&out[j - 1], &v) > 0) {
+			out[j] = out[j - 1];
+			j--;
+		}
+		out[j] = v;
+	}
+	free(ix->occ);
+	ix->occ = out;
+	ix->occ_cap = n;
+}
+
 struct tri_pair {
 	uint64_t key;
 	uint32_t term;
@@ -737,8 +772,7 @@ void faqindex_build(faqindex *ix)
 	double avg_qc = docs_with_q ? sum_q / (double)docs_with_q : 0;
 
 	/* postings */
-	if (ix->n_occ)
-		qsort(ix->occ, ix->n_occ, sizeof(*ix->occ), cmp_occ);
+	sort_occ(ix);
 	size_t T = ix->n_terms;
 	ix->df = xcalloc(T, sizeof(*ix->df));
 	ix->idf = xcalloc(T, sizeof(*ix->idf));

@@ -15,6 +15,7 @@ struct pipeline {
 	char *canned;           /* owned: agents' canned responses as a JSON array */
 	const logger *lg;       /* borrowed */
 	struct metrics *m;      /* borrowed */
+	int refs;               /* pipeline_hold / pipeline_close */
 };
 
 /* Said when the script fails. Translation catalogs replace this table when
@@ -63,6 +64,7 @@ pipeline *pipeline_open(const struct config *cfg, const logger *lg, struct metri
 
 	if (!p)
 		abort();
+	p->refs = 1;
 	p->lg = lg;
 	p->m = m;
 	p->br = brain_load(cfg->content_dir, &blim, lg, d);
@@ -110,9 +112,20 @@ struct metrics *pipeline_metrics(pipeline *p)
 	return p->m;
 }
 
+pipeline *pipeline_hold(pipeline *p)
+{
+	p->refs++;
+	return p;
+}
+
+int pipeline_shared(const pipeline *p)
+{
+	return p->refs > 1;
+}
+
 void pipeline_close(pipeline *p)
 {
-	if (!p)
+	if (!p || --p->refs > 0)
 		return;
 	flowhost_close(p->flows);
 	script_close(p->sc);

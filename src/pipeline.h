@@ -71,6 +71,16 @@ flowhost *pipeline_flows(pipeline *p);
 const logger *pipeline_logger(const pipeline *p);
 struct metrics *pipeline_metrics(pipeline *p);
 
+/* Another reference to p: a flow run in progress holds the content version
+ * it started on, so that a reload does not change the flow under the
+ * customer (reload.h). Loop thread only. Returns p. */
+pipeline *pipeline_hold(pipeline *p);
+
+/* 1 if p has more than one reference. */
+int pipeline_shared(const pipeline *p);
+
+/* Drops a reference (pipeline_open gives the first); the last frees p.
+ * NULL is fine. The last reference may be dropped on any thread. */
 void pipeline_close(pipeline *p);
 
 /* Decides on one message. Never fails. A failing script's action is empty. */

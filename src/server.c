@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "daemon.h"
 #include "desk.h"
+#include "reload.h"
 
 #define SIGNAL_PROTOCOL "supportd-signal"
 
@@ -136,12 +137,20 @@ static int confirm_upgrade(struct daemon *d, struct lws *wsi)
 static char *healthz_body(struct daemon *d, unsigned *status)
 {
 	int ok = store_healthy(d->store);
+	const struct reload_status *rs = d->reload ? reload_get_status(d->reload) : NULL;
 	json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:{s:b, s:I}}", "status",
 			      ok ? "ok" : "degraded", "version", SUPPORTD_VERSION, "uptime_s",
 			      (json_int_t)((clock_mono_ms() - d->started_ms) / 1000), "connections",
 			      (json_int_t)chat_connections(d->chat), "conversations_open",
 			      (json_int_t)chat_conversations(d->chat), "store", "ok", ok, "pending",
 			      (json_int_t)store_pending(d->store));
+	if (rs)
+		json_object_set_new(o, "content",
+				    json_pack("{s:b, s:I, s:I, s:f, s:s?}", "ok", rs->ok, "reloads",
+					      (json_int_t)rs->reloads, "reload_failures",
+					      (json_int_t)rs->failures, "last_build_ms",
+					      rs->last_build_ms, "last_error",
+					      rs->last_error[0] ? rs->last_error : NULL));
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (!s)
@@ -252,6 +261,34 @@ static int api_stats(struct daemon *d, struct lws *wsi, struct http_pss *pss)
 	return 0;
 }
 
+/* The content's reload figures, after the rest of /metrics. Takes text. */
+static char *with_content_metrics(struct daemon *d, char *text)
+{
+	const struct reload_status *rs = d->reload ? reload_get_status(d->reload) : NULL;
+	char extra[700];
+	char *out;
+
+	if (!rs)
+		return text;
+	snprintf(extra, sizeof(extra),
+		 "# HELP supportd_content_reloads_total Content reloads, by result.\n"
+		 "# TYPE supportd_content_reloads_total counter\n"
+		 "supportd_content_reloads_total{result=\"ok\"} %lu\n"
+		 "supportd_content_reloads_total{result=\"failed\"} %lu\n"
+		 "# HELP supportd_content_ok 1 if the last content reload loaded cleanly.\n"
+		 "# TYPE supportd_content_ok gauge\nsupportd_content_ok %d\n"
+		 "# HELP supportd_content_build_seconds How long the last content build took.\n"
+		 "# TYPE supportd_content_build_seconds gauge\nsupportd_content_build_seconds %.3f\n",
+		 rs->reloads, rs->failures, rs->ok, rs->last_build_ms / 1000.0);
+	out = malloc(strlen(text) + strlen(extra) + 1);
+	if (!out)
+		abort();
+	strcpy(out, text);
+	strcat(out, extra);
+	free(text);
+	return out;
+}
+
 static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 			 size_t len)
 {
@@ -274,8 +311,9 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		}
 		if (!strcmp(uri, "/metrics"))
 			return respond(wsi, pss, HTTP_STATUS_OK, "text/plain; version=0.0.4; charset=utf-8",
-				       metrics_render(&d->metrics, chat_conversations(d->chat),
-						      store_pending(d->store)));
+				       with_content_metrics(d, metrics_render(&d->metrics,
+									      chat_conversations(d->chat),
+									      store_pending(d->store))));
 		if (!strcmp(uri, "/api/stats"))
 			return api_stats(d, wsi, pss);
 		if (!strcmp(uri, "/widget.js")) {
@@ -339,6 +377,7 @@ static const struct lws_protocols protocols[] = {
 	{CHAT_PROTOCOL, chat_callback, sizeof(void *), 1024, 0, NULL, 65536},
 	{AGENT_PROTOCOL, agent_callback, AGENT_PSS_SIZE, 1024, 0, NULL, 0},
 	{SIGNAL_PROTOCOL, daemon_signal_callback, 0, 0, 0, NULL, 0},
+	{RELOAD_PROTOCOL, reload_callback, 0, 0, 0, NULL, 0},
 	{NULL, NULL, 0, 0, 0, NULL, 0}};
 
 static const struct lws_http_mount mount_api = {

@@ -155,13 +155,37 @@ static utf8proc_int32_t fold_extra(utf8proc_int32_t c, void *ud)
 	}
 }
 
+/* Plain ASCII without line breaks folds to its lower case: what utf8proc
+ * gives it with text_fold's options (tests/unit/test_text.c compares the
+ * two on every such byte), at a fraction of the cost. 0 if s is not such. */
+static char *fold_ascii(const char *s, size_t len, size_t *out_len)
+{
+	char *dst;
+
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80 || s[i] == '\n' || s[i] == '\r' || s[i] == '\0')
+			return NULL;
+	dst = malloc(len + 1);
+	if (!dst)
+		abort();
+	for (size_t i = 0; i < len; i++)
+		dst[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + ('a' - 'A')) : s[i];
+	dst[len] = '\0';
+	if (out_len)
+		*out_len = len;
+	return dst;
+}
+
 char *text_fold(const char *s, size_t len, size_t *out_len)
 {
 	utf8proc_uint8_t *dst = NULL;
 	utf8proc_ssize_t n;
+	char *ascii;
 
 	if (len > (size_t)INT32_MAX)
 		return NULL;
+	if ((ascii = fold_ascii(s, len, out_len)))
+		return ascii;
 	n = utf8proc_map_custom((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &dst,
 				UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE |
 					UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK | UTF8PROC_IGNORE |

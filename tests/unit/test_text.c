@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include <utf8proc.h>
+
 #include "text.h"
 
 static char *fold(const char *s)
@@ -44,6 +46,39 @@ static void test_fold(void **state)
 		assert_string_equal(f, cases[i].out);
 		free(f);
 	}
+}
+
+/* The ASCII shortcut gives what utf8proc gives, byte for byte. */
+static void test_fold_ascii_matches_utf8proc(void **state)
+{
+	char s[128];
+	size_t n = 0;
+	(void)state;
+
+	for (int c = 1; c < 128; c++)
+		s[n++] = (char)c;
+	for (size_t i = 0; i < n; i++) {
+		size_t a_len, b_len;
+		char *a = text_fold(s + i, n - i, &a_len);
+		utf8proc_uint8_t *b = NULL;
+		utf8proc_ssize_t r = utf8proc_map((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &b,
+						  UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE |
+							  UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK |
+							  UTF8PROC_IGNORE | UTF8PROC_LUMP | UTF8PROC_NLF2LS);
+		assert_true(r >= 0);
+		b_len = (size_t)r;
+		assert_non_null(a);
+		assert_int_equal(a_len, b_len);
+		assert_memory_equal(a, b, a_len);
+		free(a);
+		free(b);
+	}
+	/* and with the letters alone, which take the shortcut */
+	size_t len;
+	char *f = text_fold("Where IS my Order? #42", 22, &len);
+	assert_string_equal(f, "where is my order? #42");
+	assert_int_equal(len, 22);
+	free(f);
 }
 
 static void test_fold_rejects_invalid_utf8(void **state)
@@ -202,6 +237,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fold),
+		cmocka_unit_test(test_fold_ascii_matches_utf8proc),
 		cmocka_unit_test(test_fold_rejects_invalid_utf8),
 		cmocka_unit_test(test_tokens_en),
 		cmocka_unit_test(test_tokens_pt),
