@@ -1,12 +1,14 @@
 # supportd: one flat Makefile. `make run` and `make test` are the two
 # commands a newcomer needs; both install missing system packages first.
 
-PKGS    := libwebsockets jansson lua5.4 sqlite3 libsodium libutf8proc yaml-0.1 libpcre2-8 icu-i18n
+PKGS    := libwebsockets jansson lua5.4 sqlite3 libsodium libutf8proc yaml-0.1 libpcre2-8 icu-i18n libexttextcat
 CC      ?= cc
 CSTD    := -std=c11 -D_GNU_SOURCE
 CWARNS  := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith
 OPT     ?= -O2 -g
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+# libexttextcat's language fingerprints (src/langid.c), where Debian puts them.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS)) \
+	-DLANGID_DIR='"$(shell pkg-config --variable=pkgdatadir libexttextcat)"'
 # liblinear, libstemmer and libcsv ship no pkg-config file in Debian.
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -llinear -lstemmer -lcsv -lpthread -lm
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -78,6 +80,11 @@ test-e2e: build/asan/supportd node_modules/.package-lock.json widget
 test-browser: build/asan/supportd node_modules/.package-lock.json console widget
 	SUPPORTD_BIN=build/asan/supportd ASAN_OPTIONS=detect_leaks=1 node --test tests/browser/*.test.js
 
+# The README's screenshots (docs/img/), taken by the browser tests.
+.PHONY: screenshots
+screenshots: build/asan/supportd node_modules/.package-lock.json console widget
+	UPDATE_SCREENSHOTS=1 SUPPORTD_BIN=build/asan/supportd ASAN_OPTIONS=detect_leaks=1 node --test tests/browser/*.test.js
+
 # The agents' console: contrib/console copied to build/console with the chat
 # Markdown renderer it imports (contrib/shared/markdown.js), its stats page
 # bundled with Chart.js by esbuild (both from the npm lock file).
@@ -125,6 +132,22 @@ bench-intent: bench/intent-eval
 	@tmp=$$(mktemp) && cat $(BANKING77)/test.tsv > $$tmp && tail -n +2 bench/data/oos_en.tsv >> $$tmp && \
 	  bench/intent-eval --train $(BANKING77)/train.tsv --test $$tmp --oos-label oos; rc=$$?; rm -f $$tmp; exit $$rc
 	bench/intent-eval --synth 1000 --synth-examples 10
+
+# The language detector on lines of known language (bench/lang_eval.c).
+bench/lang-eval: bench/lang_eval.c bench/tsv.c bench/tsv.h $(REL_OBJ)
+	$(CC) $(CSTD) $(CWARNS) $(OPT) $(PKG_CFLAGS) -Isrc -o $@ $< bench/tsv.c $(REL_OBJ) $(PKG_LIBS)
+
+# Polish stemming compared: prefix, Hunspell's lemmas, none (bench/pl_stem_eval.c).
+bench/pl-stem-eval: bench/pl_stem_eval.c $(REL_OBJ)
+	$(CC) $(CSTD) $(CWARNS) $(OPT) $(PKG_CFLAGS) -Isrc -o $@ $< $(REL_OBJ) $(PKG_LIBS) -lhunspell
+
+# Short chat-like lines in en, pt and pl: XED's subtitle lines (labels ignored).
+.PHONY: bench-lang
+bench-lang: bench/lang-eval bench/pl-stem-eval
+	bench/pl-stem-eval
+	bench/lang-eval --expect en $(XED)/xed_en_upset.tsv
+	bench/lang-eval --expect pt $(XED)/xed_pt_upset.tsv $(XED)/xed_pt_br_upset.tsv
+	bench/lang-eval --expect pl $(XED)/xed_pl_upset.tsv
 
 # The brain at scale: synthetic FAQ entries and intents through the daemon's
 # loaders and brain (bench/README.md).

@@ -49,70 +49,56 @@
 --   { cancel_flow = true }    end the waiting flow
 --   { handoff = { team = "accounts", reason = "...", text = "..." } }
 
-local strings = {
-  en = {
-    greeting = "Hello! I'm the support assistant. How can I help you today?",
-    fallback = "I'm sorry, I don't know the answer to that. Could you put it another way, or would you like to talk to a person?",
-    clarify_two = "I want to be sure I understand. Did you mean one of these?",
-    clarify_one = "I think you are asking about \"%s\". Is that right?",
-    no_flow = "I can't do \"%s\" for you myself yet. Would you like to talk to a person?",
-    human = "Talk to a person",
-    other = "Something else",
-    cancelled = "OK, I've stopped. Is there anything else I can help with?",
-  },
-  pt = {
-    greeting = "Olá! Sou o assistente de apoio. Como posso ajudar?",
-    fallback = "Desculpe, não sei responder a isso. Pode dizer de outra forma, ou prefere falar com uma pessoa?",
-    clarify_two = "Quero ter a certeza de que percebi. Queria dizer uma destas opções?",
-    clarify_one = "Acho que pergunta sobre \"%s\". É isso?",
-    no_flow = "Ainda não consigo tratar de \"%s\" sozinho. Quer falar com uma pessoa?",
-    human = "Falar com uma pessoa",
-    other = "Outra coisa",
-    cancelled = "Está bem, parei. Posso ajudar com mais alguma coisa?",
-  },
-  pl = {
-    greeting = "Dzień dobry! Jestem asystentem obsługi klienta. W czym mogę pomóc?",
-    fallback = "Przepraszam, nie znam odpowiedzi na to pytanie. Czy możesz to ująć inaczej, czy wolisz porozmawiać z konsultantem?",
-    clarify_two = "Chcę się upewnić, że dobrze rozumiem. Czy chodzi o jedną z tych spraw?",
-    clarify_one = "Wydaje mi się, że pytasz o „%s”. Czy o to chodzi?",
-    no_flow = "Nie mogę jeszcze sam załatwić sprawy „%s”. Czy chcesz porozmawiać z konsultantem?",
-    human = "Porozmawiaj z konsultantem",
-    other = "Coś innego",
-    cancelled = "Dobrze, przerwałem. Czy mogę pomóc w czymś jeszcze?",
-  },
-}
+-- What the bot says lives in the catalogs, lua/locale/<lang>.lua, under
+-- "bot.*" keys: text(lang, key, ...) looks one up (English when the
+-- language lacks it) and formats it like string.format.
+local BOT_KEYS = { "greeting", "fallback", "clarify_two", "clarify_one", "no_flow", "human",
+                   "other", "cancelled" }
 
--- Greetings, lower-cased, with and without diacritics.
-local greetings = {
-  ["hi"] = "en", ["hello"] = "en", ["hey"] = "en", ["hiya"] = "en",
-  ["good morning"] = "en", ["good afternoon"] = "en", ["good evening"] = "en",
-  ["olá"] = "pt", ["ola"] = "pt", ["oi"] = "pt", ["bom dia"] = "pt",
-  ["boa tarde"] = "pt", ["boa noite"] = "pt",
-  ["cześć"] = "pl", ["czesc"] = "pl", ["dzień dobry"] = "pl", ["dzien dobry"] = "pl",
-  ["witam"] = "pl", ["hej"] = "pl",
-}
-
--- Lower-cases ASCII and the accented capitals these greetings use, and
--- trims white space and trailing punctuation.
-local upper_to_lower = { ["Á"] = "á", ["Ó"] = "ó", ["Ś"] = "ś", ["Ć"] = "ć", ["Ń"] = "ń", ["Ę"] = "ę" }
-local function simplify(text)
-  local t = text:lower()
-  for up, low in pairs(upper_to_lower) do
-    t = t:gsub(up, low)
+-- The texts of lang, by their short names (s.fallback, ...).
+local function strings_for(lang)
+  local s = {}
+  for _, k in ipairs(BOT_KEYS) do
+    s[k] = text(lang, "bot." .. k)
   end
+  return s
+end
+
+-- Lower-cases, strips accents (fold(), the brain's folding), trims white
+-- space and trailing punctuation.
+local function simplify(text)
+  local t = fold(text) or text:lower()
   t = t:gsub("^%s+", ""):gsub("[%s%p]+$", ""):gsub("%s+", " ")
   return t
 end
 
+-- The word lists of every language of lua/locale/ ("words.*" keys: words
+-- or phrases separated by |), folded, built on first use.
+local lists
+local function word_lists()
+  if lists then
+    return lists
+  end
+  lists = { greetings = {}, exits = {}, person_verbs = {}, persons = {} }
+  for _, lang in ipairs(languages()) do
+    for name, set in pairs(lists) do
+      for w in (own_text(lang, "words." .. name) or ""):gmatch("[^|]+") do
+        set[simplify(w)] = lang
+      end
+    end
+  end
+  return lists
+end
+
 local function language(conversation, understanding, detected)
   local lang = conversation.lang and conversation.lang:sub(1, 2):lower()
-  if lang and strings[lang] then
+  if lang and lang:match("^%a%a$") then
     return lang
   end
   if detected then
     return detected
   end
-  if understanding and strings[understanding.lang] then
+  if understanding and understanding.lang then
     return understanding.lang
   end
   return "en"
@@ -158,22 +144,13 @@ local function upset_reason(understanding)
   return nil
 end
 
--- Said alone (or nearly), these leave a flow. Compared after simplify().
-local exits = {
-  "cancel", "stop", "never mind", "nevermind", "forget it", "quit", "exit",
-  "no thanks", "abort",
-  "cancelar", "parar", "pára", "esquece", "deixa para lá", "deixa pra lá", "sair",
-  "desistir",
-  "anuluj", "przerwij", "nieważne", "niewazne", "zapomnij", "koniec", "rezygnuję",
-  "rezygnuje",
-}
-
+-- Said alone (or nearly), the catalogs' words.exits leave a flow.
 local function is_exit(text)
   if #text > 40 then
     return false
   end
   local t = simplify(text)
-  for _, e in ipairs(exits) do
+  for e in pairs(word_lists().exits) do
     if t == e or (t:sub(1, #e + 1) == e .. " " and #t <= #e + 12) then
       return true
     end
@@ -182,44 +159,27 @@ local function is_exit(text)
 end
 
 -- The customer asked for a person: the button, or the intent for sure.
--- Asking for a person in Portuguese or Polish, until those languages have
--- rules of their own: a verb of asking or talking, and then a word for a
--- person, in a short message. Compared on lower-cased text without accents.
-local person_asks = {
-  verbs = { "falar", "fala", "conversar", "quero", "queria", "preciso", "passe", "passa",
-            "rozmawiac", "porozmawiac", "chce", "chcialbym", "chcialabym", "prosze",
-            "polacz", "daj", "potrzebuje" },
-  persons = { "atendente", "pessoa", "humano", "alguem", "operador", "agente", "assistente real",
-              "konsultant", "konsultantem", "czlowiek", "czlowiekiem", "osoba", "osoba",
-              "pracownik", "pracownikiem", "agent", "agentem" },
-}
-local unaccent = {
-  ["á"] = "a", ["à"] = "a", ["â"] = "a", ["ã"] = "a", ["é"] = "e", ["ê"] = "e", ["í"] = "i",
-  ["ó"] = "o", ["ô"] = "o", ["õ"] = "o", ["ú"] = "u", ["ç"] = "c",
-  ["ą"] = "a", ["ć"] = "c", ["ę"] = "e", ["ł"] = "l", ["ń"] = "n", ["ś"] = "s", ["ź"] = "z",
-  ["ż"] = "z", ["Ł"] = "l", ["Ż"] = "z", ["Ś"] = "s",
-}
-
+-- Or, in a short message, a verb of asking or talking (the catalogs'
+-- words.person_verbs) and a word for a person (words.persons): a safety
+-- net under the human_agent intent, for the many ways of saying it.
 local function has_word(t, w)
-  return (" " .. t .. " "):find("[^%w]" .. w .. "[^%w]") ~= nil
+  return t:find(" " .. w .. " ", 1, true) ~= nil
 end
 
 local function asks_for_person(text)
   if #text > 120 then
     return false
   end
-  local t = simplify(text)
-  for from, to in pairs(unaccent) do
-    t = t:gsub(from, to)
-  end
+  local t = " " .. simplify(text):gsub("[%p%s]+", " ") .. " "
+  local l = word_lists()
   local verb = false
-  for _, v in ipairs(person_asks.verbs) do
+  for v in pairs(l.person_verbs) do
     verb = verb or has_word(t, v)
   end
   if not verb then
     return false
   end
-  for _, p in ipairs(person_asks.persons) do
+  for p in pairs(l.persons) do
     if has_word(t, p) then
       return true
     end
@@ -265,9 +225,9 @@ local function fallback(s, confidence)
 end
 
 function on_message(conversation, text, understanding)
-  local greeted = #text <= GREETING_MAX and greetings[simplify(text)]
+  local greeted = #text <= GREETING_MAX and word_lists().greetings[simplify(text)]
   local lang = language(conversation, understanding, greeted)
-  local s = strings[lang]
+  local s = strings_for(lang)
 
   -- A flow is waiting for this message: it is the answer, unless the
   -- customer wants out or wants a person.

@@ -196,7 +196,7 @@ static int ask_one(pipeline *p, const char *lang, int as_json, const char *q, in
 			(long long)turn);
 		return 1;
 	}
-	struct pipeline_input in = {"ask", lang, NULL, turn, q, len, NULL, NULL, 0, NULL, NULL};
+	struct pipeline_input in = {"ask", lang, NULL, turn, q, len, NULL, NULL, 0, NULL, NULL, 0};
 	pipeline_run(p, &in, &dec);
 	if (as_json)
 		print_json(q, &dec);

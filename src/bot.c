@@ -67,16 +67,13 @@ static void take_replies(struct bot_step *s, struct wire_reply *v, size_t n)
 		*add_reply(s) = v[i];
 }
 
-/* The language the daemon's own texts use for conv. */
+/* The language the daemon's own texts use for conv: a tag the catalogs
+ * read by its first two letters (flow.h), English when there is none. */
 static const char *lang_of(const struct conversation *conv)
 {
-	static const char *const known[] = {"en", "pt", "pl"};
 	if (conv->flow)
 		return conv->flow->lang;
-	for (size_t i = 0; conv->lang && i < 3; i++)
-		if (!strncmp(conv->lang, known[i], 2))
-			return known[i];
-	return "en";
+	return conv->lang ? conv->lang : "en";
 }
 
 /* "flow:<name>", the source of what supportd says about conv's flow. */
@@ -135,6 +132,8 @@ static void handoff(pipeline *p, desk *k, const struct config *cfg, struct conve
 
 	/* without a desk (supportd test), someone is always there */
 	team = k ? desk_team(k, team) : (team && team[0] ? team : cfg->desk.default_team);
+	if (k)
+		team = desk_language_team(k, lang, team, now);
 	open = k ? desk_available(k, team, now) : DESK_OPEN;
 	atomic_fetch_add(&pipeline_metrics(p)->handoffs_total, 1);
 	log_info(pipeline_logger(p), "handoff", "conv=%s team=%s source=%s open=%d upset=%d",
@@ -320,19 +319,65 @@ static void note_unanswered(struct conversation *conv, const char *text, size_t 
 	snprintf(s->lang, sizeof(s->lang), "%s", u->lang);
 }
 
+/* Which language the conversation is in, with this message (langid.h).
+ * Until it is sure, the guess is made on its first messages together (a
+ * short line alone is hard) and used as it stands; once sure, it sticks,
+ * and is stored, unless a message of LANG_SWITCH_MIN bytes or more is
+ * surely in another of the content's languages: the customer switched. */
+#define LANG_SAMPLE_MAX 400
+#define LANG_SWITCH_MIN 20
+static void follow_language(pipeline *p, struct conversation *conv, const char *text,
+			    size_t len, struct bot_step *s)
+{
+	struct langid_guess g;
+
+	if (!conv->lang_sure) {
+		size_t had = conv->lang_sample ? strlen(conv->lang_sample) : 0;
+		size_t add = len < LANG_SAMPLE_MAX - had ? len : LANG_SAMPLE_MAX - had;
+		if (had < LANG_SAMPLE_MAX) {
+			conv->lang_sample = xrealloc(conv->lang_sample, had + add + 2);
+			if (had)
+				conv->lang_sample[had++] = ' ';
+			memcpy(conv->lang_sample + had, text, add);
+			conv->lang_sample[had + add] = '\0';
+		}
+		pipeline_guess_language(p, conv->lang_sample, strlen(conv->lang_sample), &g);
+	} else {
+		pipeline_guess_language(p, text, len, &g);
+		if (!g.sure || len < LANG_SWITCH_MIN || (conv->lang && !strncmp(conv->lang, g.lang, 2)))
+			return;
+	}
+	if (!g.lang[0])
+		return;
+	free(conv->lang);
+	conv->lang = xstrdup(g.lang);
+	if (g.sure) {
+		conv->lang_sure = 1;
+		free(conv->lang_sample);
+		conv->lang_sample = NULL;
+		snprintf(s->detected_lang, sizeof(s->detected_lang), "%s", g.lang);
+		log_info(pipeline_logger(p), "language", "conv=%s lang=%s margin=%.3f",
+			 conv->public_id, g.lang, g.margin);
+	}
+}
+
 void bot_on_message(pipeline *p, desk *k, const struct config *cfg, struct conversation *conv,
 		    const char *text, size_t len, const char *choice, int64_t now,
 		    struct bot_step *s)
 {
 	struct pipeline_input pin = {conv->public_id, conv->lang, conv->name, conv->turn + 1,
 				     text, len, choice, conv->flow ? conv->flow->flow : NULL, 0, NULL,
-				     NULL};
+				     NULL, 0};
 	struct pipeline_decision dec;
 	struct script_action *a = &dec.action;
 	struct flow_conv fc = {conv->public_id, conv->name};
 	char source[80];
 
 	memset(s, 0, sizeof(*s));
+	if (!choice)
+		follow_language(p, conv, text, len, s);
+	pin.lang = conv->lang;
+	pin.lang_unsure = !conv->lang_sure;
 	if (conv->status == STORE_CONV_QUEUED || conv->status == STORE_CONV_AGENT)
 		return; /* a person has it: stored, and shown to the agent */
 	if (conv->status == STORE_CONV_CLOSED)
@@ -341,6 +386,11 @@ void bot_on_message(pipeline *p, desk *k, const struct config *cfg, struct conve
 	pin.trend = &conv->mood;
 	pin.topic_team = conv->topic_team[0] ? conv->topic_team : NULL;
 	pipeline_run(p, &pin, &dec);
+	if (!conv->lang_sure && dec.understood.lang[0] &&
+	    (!conv->lang || strcmp(conv->lang, dec.understood.lang))) {
+		free(conv->lang); /* the content that understood it: the guess so far */
+		conv->lang = xstrdup(dec.understood.lang);
+	}
 	/* what it is about: a candidate the bot was sure enough to answer with */
 	if (dec.understood.n && dec.understood.top[0].team &&
 	    dec.understood.top[0].confidence >= dec.understood.thresholds.answer && !a->handoff)
@@ -475,6 +525,8 @@ void bot_to_job(struct bot_step *s, struct store_job *job, const char *in_reply_
 	memset(&s->desk, 0, sizeof(s->desk));
 	job->mood = s->mood;
 	s->mood = NULL;
+	if (s->detected_lang[0])
+		job->set_lang = xstrdup(s->detected_lang);
 	if (s->unanswered) {
 		job->unanswered_kind = s->unanswered;
 		job->unanswered_text = s->unanswered_text;

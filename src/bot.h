@@ -44,6 +44,7 @@ struct bot_step {
 	char *unanswered_text;       /* owned: the question */
 	char *unanswered_candidates; /* owned JSON: the brain's best candidates for it */
 	char lang[8];                /* the content language the brain used */
+	char detected_lang[8];       /* a language now sure for the conversation, to store; or "" */
 	struct flow_call call;       /* method[0] set: send after the step is stored */
 };
 

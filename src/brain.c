@@ -288,7 +288,7 @@ brain *brain_build(struct faq_set *faqs, struct rule_set *rules, const struct br
 			goto err;
 		b->lang_codes[i] = b->langs[i].code;
 	}
-	b->default_lang = lang_get(b, "en") ? "en" : b->langs[0].code;
+	b->default_lang = lang_get(b, BRAIN_DEFAULT_LANG) ? BRAIN_DEFAULT_LANG : b->langs[0].code;
 	b->matcher = rules_matcher_new(b->lim.pattern_match_limit, b->lim.pattern_depth_limit);
 	b->build_ms = ms_since(&t0);
 	return b;
@@ -310,7 +310,7 @@ brain *brain_load(const char *content_dir, const struct brain_limits *lim, const
 	snprintf(path, sizeof(path), "%s/rules", content_dir);
 	rules_load(path, &rules, d);
 	if (d->n == before)
-		rules_check_faq_refs(&rules, &faqs, d);
+		rules_check_faq_refs(&rules, &faqs, BRAIN_DEFAULT_LANG, d);
 	if (d->n != before) {
 		faq_set_clear(&faqs);
 		rule_set_clear(&rules);
@@ -437,8 +437,10 @@ static void add_term(const struct brain_lang *l, struct brain_candidate *c, cons
 		c->terms[c->n_terms++] = w;
 }
 
-/* Fills out a candidate from class cls of language l. */
-static void candidate_fill(const struct brain_lang *l, int cls, struct brain_candidate *c)
+/* Fills out a candidate from class cls of language l. An intent whose
+ * FAQ entry is not in l answers with the default language's. */
+static void candidate_fill(const brain *b, const struct brain_lang *l, int cls,
+			   struct brain_candidate *c)
 {
 	const struct brain_class *k = &l->classes[cls];
 	const struct faq_entry *f = k->faq >= 0 ? l->faqs[k->faq] : NULL;
@@ -456,8 +458,13 @@ static void candidate_fill(const struct brain_lang *l, int cls, struct brain_can
 		c->answer = r->reply;
 		if (r->faq) {
 			int j = faq_index_of(l, r->faq);
-			if (j >= 0)
+			const struct brain_lang *dl = lang_get((brain *)b, b->default_lang);
+			if (j >= 0) {
 				f = l->faqs[j];
+			} else if (dl && dl != l && (j = faq_index_of(dl, r->faq)) >= 0) {
+				f = dl->faqs[j];
+				c->answer_lang = dl->code;
+			}
 		}
 		if (f && !c->answer) {
 			c->answer = f->answer;
@@ -534,10 +541,13 @@ static int correct_typos(const struct brain_lang *l, struct tokens *t)
 	return n;
 }
 
-void brain_understand(brain *b, const char *lang, const char *text, size_t len,
-		      const char *choice, struct brain_result *out)
+/* How far another language's best candidate must lead the guessed
+ * language's for brain_understand_unsure to take it. */
+#define UNSURE_LEAD 0.10
+
+static void understand_in(brain *b, struct brain_lang *l, const char *text, size_t len,
+			  const char *choice, struct brain_result *out)
 {
-	struct brain_lang *l = lang_get(b, brain_language_for(b, lang));
 	struct tokens *t = xcalloc(1, sizeof(*t));
 	struct lexmodel_hit mh[SOURCE_TOP];
 	struct faqindex_hit fh[SOURCE_TOP];
@@ -607,7 +617,7 @@ void brain_understand(brain *b, const char *lang, const char *text, size_t len,
 	for (size_t i = 0; i < np && out->n < BRAIN_TOP; i++) {
 		struct brain_candidate *c = &out->top[out->n++];
 		const struct brain_class *k = &l->classes[p[i].cls];
-		candidate_fill(l, p[i].cls, c);
+		candidate_fill(b, l, p[i].cls, c);
 		c->model = p[i].model;
 		c->retriever = p[i].retriever;
 		c->confidence = pending_confidence(l, &p[i]);
@@ -629,6 +639,54 @@ void brain_understand(brain *b, const char *lang, const char *text, size_t len,
 	}
 	if (out->n)
 		out->margin = out->top[0].confidence - (out->n > 1 ? out->top[1].confidence : 0);
+}
+
+void brain_understand(brain *b, const char *lang, const char *text, size_t len,
+		      const char *choice, struct brain_result *out)
+{
+	struct brain_lang *l = lang_get(b, brain_language_for(b, lang));
+	struct brain_lang *dl = lang_get(b, b->default_lang);
+	struct brain_result other;
+
+	understand_in(b, l, text, len, choice, out);
+	/* Nothing in the conversation's language, but the default language's
+	 * content is sure of it (an English question in a Polish chat, an
+	 * entry not translated yet): that answer, marked as in its language. */
+	if (dl == l || choice || (out->n && out->top[0].confidence >= out->thresholds.clarify))
+		return;
+	understand_in(b, dl, text, len, NULL, &other);
+	if (!other.n || other.top[0].confidence < other.thresholds.answer) {
+		brain_result_clear(&other);
+		return;
+	}
+	for (size_t i = 0; i < other.n; i++)
+		if (!other.top[i].answer_lang)
+			other.top[i].answer_lang = dl->code;
+	brain_result_clear(out);
+	*out = other;
+}
+
+void brain_understand_unsure(brain *b, const char *guess, const char *text, size_t len,
+			     const char *choice, struct brain_result *out)
+{
+	struct brain_lang *g = lang_get(b, brain_language_for(b, guess));
+
+	understand_in(b, g, text, len, choice, out);
+	if (choice)
+		return;
+	for (size_t i = 0; i < b->n_langs; i++) {
+		struct brain_result other;
+		if (&b->langs[i] == g)
+			continue;
+		understand_in(b, &b->langs[i], text, len, NULL, &other);
+		if (other.n && other.top[0].confidence >= other.thresholds.clarify &&
+		    (!out->n || other.top[0].confidence > out->top[0].confidence + UNSURE_LEAD)) {
+			brain_result_clear(out);
+			*out = other;
+		} else {
+			brain_result_clear(&other);
+		}
+	}
 }
 
 void brain_result_clear(struct brain_result *r)

@@ -48,6 +48,10 @@ enum brain_kind { BRAIN_INTENT, BRAIN_FAQ };
 
 /* One candidate answer. Strings are borrowed from the brain and live as
  * long as it does. */
+/* The language whose content answers what another language's content
+ * lacks (an entry not translated yet), and the first language otherwise. */
+#define BRAIN_DEFAULT_LANG "en"
+
 struct brain_candidate {
 	enum brain_kind kind;
 	char source[96];           /* "intent:<name>" or "faq:<id>" */
@@ -57,6 +61,8 @@ struct brain_candidate {
 	const char *flow;          /* the intent's flow, or NULL */
 	const char *team;
 	const char *faq;           /* the FAQ id the answer comes from, or NULL */
+	const char *answer_lang;   /* the answer's language when it is not the
+				    * result's (BRAIN_DEFAULT_LANG's entry), else NULL */
 	int priority;
 	double confidence;         /* calibrated, 0..1: what thresholds apply to */
 	double model;              /* the lexical model's confidence, 0..1 */
@@ -114,6 +120,14 @@ const char *const *brain_languages(const brain *b);
  * its first two letters when the content has them, else the default (en
  * when present, else the first language loaded). */
 const char *brain_language_for(const brain *b, const char *lang);
+
+/* For a conversation whose language is not known for sure: understands
+ * the text in the guessed language (a tag, or NULL), and in each other
+ * language of the content; the result is the guess's, unless another
+ * language's content is clearly surer (at least clarify, and ahead by a
+ * margin). result.lang says which. */
+void brain_understand_unsure(brain *b, const char *guess, const char *text, size_t len,
+			     const char *choice, struct brain_result *out);
 
 /* Understands len bytes of UTF-8 text in the given language tag. Never
  * fails: text with no words gives no candidates. `choice`, when not NULL,

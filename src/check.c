@@ -1197,6 +1197,18 @@ static void warn_all(struct check *c, brain *b)
 
 /* ======================================================= one directory */
 
+/* A catalog text a language lacks: customers get the English one. */
+static void warn_missing_text(void *ud, const char *lang, const char *key)
+{
+	struct check *c = ud;
+	char rel[64];
+	snprintf(rel, sizeof(rel), "lua/locale/%s.lua", lang);
+	char *path = content_path_join(c->dir, rel);
+	add_warning(c, path, 1, 1, "no text for '%s': customers writing %s get the English one",
+		    key, lang);
+	free(path);
+}
+
 /* The checks pipeline_open() makes only on otherwise clean content: every
  * intent's FAQ entry and flow exist. Made on what loaded. */
 static void cross_check(struct check *c, const struct faq_set *faqs,
@@ -1205,7 +1217,7 @@ static void cross_check(struct check *c, const struct faq_set *faqs,
 	struct diag d;
 	struct stat st;
 	diag_init(&d);
-	rules_check_faq_refs(rules, faqs, &d);
+	rules_check_faq_refs(rules, faqs, BRAIN_DEFAULT_LANG, &d);
 	for (size_t i = 0; i < rules->n; i++) {
 		const struct rule_intent *r = &rules->v[i];
 		if (!r->flow)
@@ -1249,7 +1261,10 @@ static void check_dir(struct check *c)
 	/* what the daemon says */
 	diag_init(&d);
 	metrics_init(&m);
-	pipeline_close(pipeline_open(c->cfg, &lg, &m, &d));
+	pipeline *p = pipeline_open(c->cfg, &lg, &m, &d);
+	if (p)
+		flowhost_missing_texts(pipeline_flows(p), warn_missing_text, c);
+	pipeline_close(p);
 	take_errors(c, &d);
 	diag_clear(&d);
 

@@ -100,6 +100,7 @@ static const struct key keys[] = {
 	{"desk", "accept_timeout_ms", K_INT, OFF(desk.accept_timeout_ms), 0, 100, 3600000},
 	{"desk", "default_team", K_STR, OFF(desk.default_team), CONFIG_NAME_MAX, 0, 0},
 	{"desk", "teams", K_TEAMS, 0, 0, 0, 0},
+	{"desk", "language_teams", K_NAMED, OFF(desk.language_teams), OFF(desk.n_language_teams), 0, 0},
 	{"store", "synchronous", K_STR, 0, 0, 0, 0}, /* "full" or "normal" */
 	{"store", "batch_max", K_INT, OFF(store.batch_max), 0, 1, 100000},
 };

@@ -86,6 +86,10 @@ struct config {
 		char default_team[CONFIG_NAME_MAX]; /* handoffs with no team of their own */
 		struct config_team teams[CONFIG_TEAMS_MAX]; /* teams not listed are always open */
 		size_t n_teams;
+		/* a language's own team ({"pl": "support_pl"}): its customers' handoffs
+		 * go there while someone of it can take them */
+		struct config_named language_teams[CONFIG_NAMED_MAX];
+		size_t n_language_teams;
 	} desk;
 
 	struct {

@@ -39,6 +39,8 @@ void conversation_set_details(struct conversation *c, const char *lang, const ch
 			      const char *email)
 {
 	replace(&c->lang, lang);
+	if (lang)
+		c->lang_sure = 1;
 	replace(&c->name, name);
 	replace(&c->email, email);
 }
@@ -55,6 +57,7 @@ void conversation_set_flow(struct flowlog **slot, struct flowlog *log)
 static void conversation_free(struct conversation *c)
 {
 	free(c->lang);
+	free(c->lang_sample);
 	free(c->name);
 	free(c->email);
 	free(c->recent);

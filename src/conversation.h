@@ -29,6 +29,8 @@ struct conversation {
 	int64_t id;               /* the store's id */
 	char public_id[CONVERSATION_ID_LEN + 1];
 	char *lang, *name, *email;/* owned, may be NULL */
+	int lang_sure;            /* lang was given (hello, the store) or detected surely */
+	char *lang_sample;        /* owned: its first messages, while the language is unsure */
 	int64_t last_seq;         /* highest seq committed, as the loop knows it */
 	int64_t client_seq;       /* highest seq the client acknowledged */
 	int64_t turn;             /* customer messages handed to the pipeline */

@@ -241,7 +241,7 @@ static void show_turn(const struct turn_result *r)
 static void show_candidates(pipeline *p, const char *lang, const char *text)
 {
 	struct pipeline_input in = {"test", lang, NULL, 1, text, strlen(text), NULL, NULL, 0, NULL,
-				    NULL};
+				    NULL, 0};
 	struct pipeline_decision dec;
 	pipeline_run(p, &in, &dec);
 	printf("    the brain's best candidates for it:\n");
@@ -335,6 +335,7 @@ static int run_file(pipeline *p, const struct config *cfg, const char *path, int
 		conversation_set_flow(&conv->flow, NULL);
 		conversation_set_flow(&conv->flow_stored, NULL);
 		free(conv->lang);
+		free(conv->lang_sample);
 		free(conv->clarified);
 		free(conv->clarified_candidates);
 		free(conv);

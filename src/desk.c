@@ -307,6 +307,19 @@ static const struct hours *hours_of(const desk *k, const char *team)
 	return NULL;
 }
 
+const char *desk_language_team(const desk *k, const char *lang, const char *team,
+			       int64_t now_ms)
+{
+	const struct config *cfg = &k->d->cfg;
+	for (size_t i = 0; lang && i < cfg->desk.n_language_teams; i++)
+		if (!strncmp(cfg->desk.language_teams[i].name, lang, 2) &&
+		    strlen(cfg->desk.language_teams[i].name) == 2)
+			return desk_available(k, cfg->desk.language_teams[i].value, now_ms) == DESK_OPEN
+				       ? cfg->desk.language_teams[i].value
+				       : team;
+	return team;
+}
+
 enum desk_open desk_available(const desk *k, const char *team, int64_t now_ms)
 {
 	const struct hours *h;

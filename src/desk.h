@@ -33,6 +33,12 @@ enum desk_open {
 };
 enum desk_open desk_available(const desk *k, const char *team, int64_t now_ms);
 
+/* The team a handoff of a customer writing lang goes to: the language's
+ * own team (desk.language_teams) when it can take the chat now, else team
+ * (the topic's). Borrowed from the config or team. */
+const char *desk_language_team(const desk *k, const char *lang, const char *team,
+			       int64_t now_ms);
+
 /* The team to use for a handoff: team if it is a name, else the default. */
 const char *desk_team(const desk *k, const char *team);
 

@@ -29,8 +29,9 @@
 /* What the daemon says itself, in each language of lua/locale/. */
 static const char *const own_keys[] = {"flow.timeout", "flow.error", "flow.handoff", "flow.busy",
 				       "desk.joined", "desk.closed", "desk.csat_thanks",
-				       "desk.offline", "desk.closed_hours", NULL};
-#define OWN_KEYS 9
+				       "desk.offline", "desk.closed_hours",
+				       "answer.other_language", NULL};
+#define OWN_KEYS 10
 
 struct flowdef {
 	char name[FLOW_NAME_MAX + 1];
@@ -174,8 +175,22 @@ static int replaying(const struct run *r)
 	return (long)r->cursor <= r->replay_upto;
 }
 
-static const char *locale_text(const flowhost *fh, const char *lang, int key)
+/* A catalog's name for a language tag: "pt-BR" -> "pt"; "en" for none. */
+static void lang_code(const char *tag, char out[3])
 {
+	out[0] = 'e';
+	out[1] = 'n';
+	out[2] = '\0';
+	if (tag && isalpha((unsigned char)tag[0]) && isalpha((unsigned char)tag[1])) {
+		out[0] = (char)tolower((unsigned char)tag[0]);
+		out[1] = (char)tolower((unsigned char)tag[1]);
+	}
+}
+
+static const char *locale_text(const flowhost *fh, const char *tag, int key)
+{
+	char lang[3];
+	lang_code(tag, lang);
 	const struct locale *en = NULL;
 	for (size_t i = 0; i < fh->n_locales; i++) {
 		if (!strcmp(fh->locales[i].lang, lang) && fh->locales[i].text[key])
@@ -190,8 +205,46 @@ const char *flowhost_text(const flowhost *fh, const char *lang, const char *key)
 {
 	for (int k = 0; own_keys[k]; k++)
 		if (!strcmp(own_keys[k], key))
-			return locale_text(fh, lang ? lang : "en", k);
+			return locale_text(fh, lang, k);
 	return key;
+}
+
+void flowhost_missing_texts(flowhost *fh, void (*fn)(void *ud, const char *lang, const char *key),
+			    void *ud)
+{
+	lua_State *L = fh->L;
+
+	if (!lua_checkstack(L, 8))
+		return;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, fh->catalogs_ref);
+	lua_getfield(L, -1, "en");
+	if (!lua_istable(L, -1)) {
+		lua_pop(L, 2);
+		return;
+	}
+	for (size_t i = 0; i < fh->n_locales; i++) {
+		const char *lang = fh->locales[i].lang;
+		if (!strcmp(lang, "en"))
+			continue;
+		lua_getfield(L, -2, lang);          /* catalogs, en, lang */
+		if (!lua_istable(L, -1)) {
+			lua_pop(L, 1);
+			continue;
+		}
+		lua_pushnil(L);
+		while (lua_next(L, -3)) {           /* over en: key, value */
+			lua_pop(L, 1);
+			if (lua_type(L, -1) == LUA_TSTRING) {
+				lua_pushvalue(L, -1);
+				lua_rawget(L, -3);          /* lang[key] */
+				if (lua_isnil(L, -1))
+					fn(ud, lang, lua_tostring(L, -2));
+				lua_pop(L, 1);
+			}
+		}
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 2);
 }
 
 char *flowhost_fill(const flowhost *fh, const char *lang, const char *key, const char *name,
@@ -329,17 +382,19 @@ static int l_ticket(lua_State *L)
 	return 0;
 }
 
-/* t(key, ...): the run's language's text for key, formatted with the rest. */
-static int l_t(lua_State *L)
+/* Pushes lang's catalog text for the key at stack index k, formatted with
+ * the arguments after it; English when lang lacks it, the key itself when
+ * English does too. */
+static int catalog_text(lua_State *L, flowhost *fh, const char *lang, int k)
 {
-	flowhost *fh = host_of(L);
-	struct run *r = current(L, 0);
-	const char *key = luaL_checkstring(L, 1);
+	const char *key = luaL_checkstring(L, k);
 	int n = lua_gettop(L);
+	char code[3];
 
+	lang_code(lang, code);
 	luaL_checkstack(L, n + 4, "t");
 	lua_rawgeti(L, LUA_REGISTRYINDEX, fh->catalogs_ref);
-	lua_getfield(L, -1, r->lang);
+	lua_getfield(L, -1, code);
 	if (lua_istable(L, -1))
 		lua_getfield(L, -1, key);
 	else
@@ -354,21 +409,68 @@ static int l_t(lua_State *L)
 	}
 	if (!lua_isstring(L, -1)) {
 		lua_pop(L, 3);
-		lua_pushvalue(L, 1); /* the key shows what is missing */
+		lua_pushvalue(L, k); /* the key shows what is missing */
 		return 1;
 	}
-	if (n == 1)
+	if (n == k)
 		return 1;
 	lua_rawgeti(L, LUA_REGISTRYINDEX, fh->format_ref);
 	lua_insert(L, -2);
-	for (int i = 2; i <= n; i++) {
+	for (int i = k + 1; i <= n; i++) {
 		if (lua_type(L, i) == LUA_TSTRING || lua_type(L, i) == LUA_TNUMBER)
 			lua_pushvalue(L, i);
 		else
 			luaL_tolstring(L, i, NULL);
 	}
-	lua_call(L, n, 1);
+	lua_call(L, n - k + 1, 1);
 	return 1;
+}
+
+/* t(key, ...): the run's language's text for key, formatted with the rest. */
+static int l_t(lua_State *L)
+{
+	return catalog_text(L, host_of(L), current(L, 0)->lang, 1);
+}
+
+/* own_text(lang, key) for lua/pipeline.lua: lang's own text for key, or
+ * nil (no English fallback: for word lists, which are per language). */
+static int l_own_text(lua_State *L)
+{
+	flowhost *fh = host_of(L);
+	const char *lang = luaL_checkstring(L, 1);
+	const char *key = luaL_checkstring(L, 2);
+
+	lua_rawgeti(L, LUA_REGISTRYINDEX, fh->catalogs_ref);
+	lua_getfield(L, -1, lang);
+	if (lua_istable(L, -1))
+		lua_getfield(L, -1, key);
+	else
+		lua_pushnil(L);
+	if (!lua_isstring(L, -1)) {
+		lua_pushnil(L);
+		return 1;
+	}
+	return 1;
+}
+
+/* languages() for lua/pipeline.lua: the languages of lua/locale/, a list. */
+static int l_languages(lua_State *L)
+{
+	flowhost *fh = host_of(L);
+
+	lua_createtable(L, (int)fh->n_locales, 0);
+	for (size_t i = 0; i < fh->n_locales; i++) {
+		lua_pushstring(L, fh->locales[i].lang);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
+/* text(lang, key, ...) for lua/pipeline.lua: lang's text for key (a tag
+ * like "pt-BR" counts as "pt"), formatted with the rest. */
+static int l_text(lua_State *L)
+{
+	return catalog_text(L, host_of(L), luaL_optstring(L, 1, "en"), 2);
 }
 
 int flow_email_valid(const char *s, size_t len)
@@ -608,6 +710,35 @@ static struct run *new_run(flowhost *fh, const struct flow_conv *conv, const str
 	return r;
 }
 
+/* A parsed reply held by a Lua value while it is turned into Lua tables:
+ * a Lua error there (the run's memory allowance) unwinds past the C code,
+ * and the collector then frees the JSON. */
+static int json_box_gc(lua_State *L)
+{
+	json_t **box = lua_touserdata(L, 1);
+	json_decref(*box);
+	*box = NULL;
+	return 0;
+}
+
+static void push_json_field(lua_State *co, const char *body)
+{
+	json_t **box = lua_newuserdatauv(co, sizeof(*box), 0);
+	*box = NULL;
+	lua_createtable(co, 0, 1);
+	lua_pushcfunction(co, json_box_gc);
+	lua_setfield(co, -2, "__gc");
+	lua_setmetatable(co, -2);
+	*box = json_loads(body, JSON_DECODE_ANY, NULL);
+	if (*box) {
+		luajson_push(co, *box);
+		lua_setfield(co, -3, "json");
+	}
+	json_decref(*box);
+	*box = NULL;
+	lua_pop(co, 1);
+}
+
 /* Pushes a backend outcome as the table http.get/post return. */
 static void push_response(lua_State *co, int status, const char *body, const char *error)
 {
@@ -617,14 +748,9 @@ static void push_response(lua_State *co, int status, const char *body, const cha
 	lua_pushinteger(co, status);
 	lua_setfield(co, -2, "status");
 	if (body) {
-		json_t *j = json_loads(body, JSON_DECODE_ANY, NULL);
 		lua_pushstring(co, body);
 		lua_setfield(co, -2, "body");
-		if (j) {
-			luajson_push(co, j);
-			lua_setfield(co, -2, "json");
-			json_decref(j);
-		}
+		push_json_field(co, body);
 	}
 	if (error) {
 		lua_pushstring(co, error);
@@ -1278,6 +1404,14 @@ flowhost *flowhost_open(script *sc, const char *content_dir, const struct config
 		flowhost_close(fh);
 		return NULL;
 	}
+	/* the catalogs for lua/pipeline.lua too: text(lang, key, ...),
+	 * own_text(lang, key) and languages() */
+	static const luaL_Reg catalog_fns[] = {
+		{"text", l_text}, {"own_text", l_own_text}, {"languages", l_languages}, {NULL, NULL}};
+	script_push_sandbox(sc);
+	lua_pushlightuserdata(fh->L, fh);
+	luaL_setfuncs(fh->L, catalog_fns, 1);
+	lua_pop(fh->L, 1);
 	return fh;
 }
 

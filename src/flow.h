@@ -91,9 +91,15 @@ size_t flowhost_count(const flowhost *fh);
 /* The catalog text for key in lang (falling back to English), for what the
  * daemon itself says about flows and the desk ("flow.timeout", "flow.error",
  * "flow.handoff", "flow.busy", "desk.joined", "desk.closed",
- * "desk.csat_thanks", "desk.offline", "desk.closed_hours"). Borrowed; never
+ * "desk.csat_thanks", "desk.offline", "desk.closed_hours",
+ * "answer.other_language"). Borrowed; never
  * NULL (the key itself). */
 const char *flowhost_text(const flowhost *fh, const char *lang, const char *key);
+
+/* Calls fn for every key the English catalog has and lang's lacks, for
+ * every other language of lua/locale/ (customers get the English text). */
+void flowhost_missing_texts(flowhost *fh, void (*fn)(void *ud, const char *lang, const char *key),
+			    void *ud);
 
 /* flowhost_text with "{name}" replaced by value (once). A new string. */
 char *flowhost_fill(const flowhost *fh, const char *lang, const char *key, const char *name,

@@ -2,6 +2,7 @@
 #include "pipeline.h"
 
 #include "canned.h"
+#include "langid.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@ struct pipeline {
 	flowhost *flows;        /* owned; runs in sc's VM */
 	mood_lexicons *mood;    /* owned */
 	char *canned;           /* owned: agents' canned responses as a JSON array */
+	langid *li;             /* owned; NULL with a single language */
 	const logger *lg;       /* borrowed */
 	struct metrics *m;      /* borrowed */
 	int refs;               /* pipeline_hold / pipeline_close */
@@ -80,6 +82,11 @@ pipeline *pipeline_open(const struct config *cfg, const logger *lg, struct metri
 		p->flows = flowhost_open(p->sc, cfg->content_dir, cfg, lg, d);
 	if (p->br && p->flows)
 		check_flow_refs(p, d);
+	if (p->br && brain_languages(p->br)[0] && brain_languages(p->br)[1]) {
+		p->li = langid_open(brain_languages(p->br), LANGID_DIR, err, sizeof(err));
+		if (!p->li)
+			diag_add(d, NULL, 0, "%s (the Debian package libexttextcat-data has them)", err);
+	}
 	if (!p->br || !p->sc || !p->flows || !p->mood || !p->canned || diag_count(d)) {
 		pipeline_close(p);
 		return NULL;
@@ -118,6 +125,12 @@ pipeline *pipeline_hold(pipeline *p)
 	return p;
 }
 
+void pipeline_guess_language(const pipeline *p, const char *text, size_t len,
+			     struct langid_guess *out)
+{
+	langid_guess(p->li, text, len, out);
+}
+
 int pipeline_shared(const pipeline *p)
 {
 	return p->refs > 1;
@@ -127,12 +140,40 @@ void pipeline_close(pipeline *p)
 {
 	if (!p || --p->refs > 0)
 		return;
+	langid_close(p->li);
 	flowhost_close(p->flows);
 	script_close(p->sc);
 	mood_free(p->mood);
 	free(p->canned);
 	brain_free(p->br);
 	free(p);
+}
+
+/* An answer from another language's content (brain.h: answer_lang) says
+ * so first, in the conversation's language, and carries its language. */
+static void mark_other_language(pipeline *p, const char *lang, struct pipeline_decision *out)
+{
+	for (size_t i = 0; i < out->n; i++) {
+		struct wire_reply *r = &out->replies[i];
+		const char *other = NULL;
+		for (size_t k = 0; r->source && k < out->understood.n; k++)
+			if (!strcmp(r->source, out->understood.top[k].source))
+				other = out->understood.top[k].answer_lang;
+		if (!other || !r->text || (lang && !strncmp(lang, other, 2)))
+			continue;
+		const char *note = flowhost_text(p->flows, brain_language_for(p->br, lang),
+						 "answer.other_language");
+		size_t n = strlen(note) + strlen(r->text) + 3;
+		char *text = malloc(n);
+		if (!text)
+			abort();
+		snprintf(text, n, "%s\n\n%s", note, r->text);
+		free(r->text);
+		r->text = text;
+		r->lang = strdup(other);
+		if (!r->lang)
+			abort();
+	}
 }
 
 void pipeline_run(pipeline *p, const struct pipeline_input *in, struct pipeline_decision *out)
@@ -142,15 +183,24 @@ void pipeline_run(pipeline *p, const struct pipeline_input *in, struct pipeline_
 	char err[1024], q[1100];
 
 	memset(out, 0, sizeof(*out));
-	brain_understand(p->br, in->lang, in->text, in->text_len, in->choice, &out->understood);
-	mood_score(p->mood, in->lang ? in->lang : out->understood.lang, in->text, in->text_len,
+	if (in->lang_unsure) {
+		brain_understand_unsure(p->br, in->lang, in->text, in->text_len, in->choice,
+					&out->understood);
+		conv.lang = out->understood.lang; /* the script answers in that language */
+	} else {
+		brain_understand(p->br, in->lang, in->text, in->text_len, in->choice,
+				 &out->understood);
+	}
+	mood_score(p->mood, conv.lang ? conv.lang : out->understood.lang, in->text, in->text_len,
 		   &out->mood);
 	if (in->trend)
 		mood_trend_add(in->trend, &out->mood);
 	struct script_mood sm = {&out->mood, in->trend};
 	if (script_on_message(p->sc, &conv, in->text, in->text_len, &out->understood, &sm,
-			      &out->replies, &out->n, &out->action, err, sizeof(err)) == 0)
+			      &out->replies, &out->n, &out->action, err, sizeof(err)) == 0) {
+		mark_other_language(p, conv.lang, out);
 		return;
+	}
 
 	atomic_fetch_add(&p->m->script_errors_total, 1);
 	char masked[1024];

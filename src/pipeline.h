@@ -17,6 +17,7 @@
 #include "config.h"
 #include "diag.h"
 #include "flow.h"
+#include "langid.h"
 #include "mood.h"
 #include "metrics.h"
 #include "script.h"
@@ -37,6 +38,8 @@ struct pipeline_input {
 	int unsure;                /* the bot's fallbacks in a row before this message */
 	struct mood_trend *trend;  /* the conversation's mood; this message is added. May be NULL */
 	const char *topic_team;    /* the team of what it was last about, or NULL */
+	int lang_unsure;           /* lang is a guess: the content that understands the
+				    * text best decides (brain_understand_unsure) */
 };
 
 /* The bot's decision: zero or more replies. */
@@ -75,6 +78,11 @@ struct metrics *pipeline_metrics(pipeline *p);
  * it started on, so that a reload does not change the flow under the
  * customer (reload.h). Loop thread only. Returns p. */
 pipeline *pipeline_hold(pipeline *p);
+
+/* Which of the content's languages text is in (langid.h). With a single
+ * language there is nothing to tell apart: lang "" and not sure. */
+void pipeline_guess_language(const pipeline *p, const char *text, size_t len,
+			     struct langid_guess *out);
 
 /* 1 if p has more than one reference. */
 int pipeline_shared(const pipeline *p);

@@ -251,7 +251,7 @@ static int unanswered(storesync *st, const struct config *cfg, int64_t span, con
 		if (p) {
 			const char *q = json_string_value(json_array_get(g[i].examples, 0));
 			struct pipeline_input in = {"report", NULL, NULL, 1, q, strlen(q), NULL, NULL, 0,
-						    NULL, NULL};
+						    NULL, NULL, 0};
 			struct pipeline_decision dec;
 			pipeline_run(p, &in, &dec);
 			for (size_t c = 0; c < dec.understood.n; c++)

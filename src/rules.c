@@ -610,7 +610,8 @@ static int cmp_entry(const void *a, const void *b)
 	return c ? c : strcmp(x->id, y->id);
 }
 
-int rules_check_faq_refs(const struct rule_set *r, const struct faq_set *f, struct diag *d)
+int rules_check_faq_refs(const struct rule_set *r, const struct faq_set *f,
+			 const char *default_lang, struct diag *d)
 {
 	int rc = 0;
 	const struct faq_entry **index = NULL;
@@ -628,9 +629,12 @@ int rules_check_faq_refs(const struct rule_set *r, const struct faq_set *f, stru
 		const struct faq_entry *kp = &key;
 		if (f->n && bsearch(&kp, index, f->n, sizeof(*index), cmp_entry))
 			continue;
+		key.lang = (char *)default_lang; /* not translated yet: answered in that */
+		if (default_lang && f->n && bsearch(&kp, index, f->n, sizeof(*index), cmp_entry))
+			continue;
 		diag_add(d, in->file, in->action_line,
-			 "intent '%s': there is no FAQ entry with id '%s' in language '%s'", in->name,
-			 in->faq, in->lang);
+			 "intent '%s': there is no FAQ entry with id '%s' in language '%s'%s%s", in->name,
+			 in->faq, in->lang, default_lang ? " or in " : "", default_lang ? default_lang : "");
 		rc = -1;
 	}
 	free(index);

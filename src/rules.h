@@ -105,9 +105,11 @@ int rules_parse_thresholds(const char *file, const char *buf, size_t len,
 			   struct rule_thresholds *out, struct diag *d);
 
 /* Checks that every intent's `faq:` names an entry of f in the intent's
- * language. Both borrowed. Returns 0, or -1 after adding a problem per
- * missing entry (at the intent's faq line). */
-int rules_check_faq_refs(const struct rule_set *r, const struct faq_set *f, struct diag *d);
+ * language, or in default_lang (may be NULL): an entry not translated yet
+ * is answered in the default language. Both borrowed. Returns 0, or -1
+ * after adding a problem per missing entry (at the intent's faq line). */
+int rules_check_faq_refs(const struct rule_set *r, const struct faq_set *f,
+			 const char *default_lang, struct diag *d);
 
 /* The reusable matching state: match data and a match context with the
  * limits. One per thread. */

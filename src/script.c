@@ -1,5 +1,6 @@
 /* script.c: sandboxed Lua 5.4 host. See script.h. */
 #include "script.h"
+#include "text.h"
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -205,6 +206,28 @@ static const luaL_Reg libs[] = {
 	{LUA_COLIBNAME, luaopen_coroutine},
 	{NULL, NULL}};
 
+/* fold(s): s lower-cased, accents and marks stripped, compatibility forms
+ * unified (text_fold: what the brain matches on); nil for text that is not
+ * UTF-8. For comparing a customer's words with word lists. */
+#define FOLD_MAX (64 * 1024)
+static int sandbox_fold(lua_State *L)
+{
+	size_t len, out_len;
+	const char *s = luaL_checklstring(L, 1, &len);
+	char *f;
+
+	if (len > FOLD_MAX)
+		return luaL_error(L, "fold: at most %d bytes", FOLD_MAX);
+	f = text_fold(s, len, &out_len);
+	if (!f) {
+		lua_pushnil(L);
+		return 1;
+	}
+	lua_pushlstring(L, f, out_len);
+	free(f);
+	return 1;
+}
+
 /* Builds the environment scripts run in and leaves it on the stack. Only
  * the libraries above are opened at all; io, os, debug and package never
  * exist in this VM. */
@@ -237,6 +260,8 @@ static void push_sandbox(lua_State *L)
 	}
 	lua_pushcfunction(L, sandbox_print);
 	lua_setfield(L, -2, "print");
+	lua_pushcfunction(L, sandbox_fold);
+	lua_setfield(L, -2, "fold");
 	lua_pushvalue(L, -1);
 	lua_setfield(L, -2, "_G");
 }

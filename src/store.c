@@ -156,7 +156,7 @@ enum stmt_id {
 	S_FIND_CLIENT_ID, S_CONV_STATE, S_CONV_IDS, S_SAVE_CONV_STATE, S_INSERT_EVENT, S_CLIENT_ACK,
 	S_FLOW_SAVE, S_FLOW_END, S_FLOW_GET, S_SLOTS, S_HANDOFF, S_DUE,
 	S_STATUS, S_Q_ENQUEUE, S_Q_ASSIGN, S_Q_REQUEUE, S_Q_DELETE, S_CLOSE, S_NOTE, S_CSAT,
-	S_TICKET, S_MOOD, S_DESK_LOAD, S_AGENT_GET, S_AGENT_ADD, S_AGENT_LIST, S_TICKETS,
+	S_TICKET, S_MOOD, S_SET_LANG, S_DESK_LOAD, S_AGENT_GET, S_AGENT_ADD, S_AGENT_LIST, S_TICKETS,
 	S_CTX_CONV, S_CTX_EVENTS, S_CTX_HANDOFF, S_CTX_NOTES, S_ASSIGNMENT,
 	S_ST_CONVS, S_ST_REASONS, S_ST_CSAT, S_ST_CSAT_DAYS, S_ST_WAITS, S_ST_SOURCES,
 	S_ST_KINDS, S_ST_CSAT_DIST, S_ST_FIRST_RESPONSE, S_ST_PER_HOUR,
@@ -222,6 +222,7 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_TICKET] = "INSERT INTO tickets(conversation_id, team, email, message, created_at)"
 		     " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[S_MOOD] = "UPDATE conversations SET mood = ?2 WHERE id = ?1",
+	[S_SET_LANG] = "UPDATE conversations SET lang = ?2 WHERE id = ?1",
 	[S_DESK_LOAD] = "SELECT q.conversation_id, c.public_id, c.name, c.lang, q.team, q.reason,"
 			" q.upset, q.enqueued_at, q.agent_id FROM queue q"
 			" JOIN conversations c ON c.id = q.conversation_id"
@@ -455,6 +456,7 @@ void store_job_free(struct store_job *j)
 	free(j->desk.text);
 	free(j->desk.email);
 	free(j->mood);
+	free(j->set_lang);
 	free(j->unanswered_text);
 	free(j->unanswered_lang);
 	free(j->unanswered_candidates);
@@ -933,6 +935,13 @@ static int run_bot_state(store *st, const struct store_job *j)
 		sqlite3_bind_int64(s, 1, j->conv);
 		sqlite3_bind_text(s, 2, j->mood, -1, SQLITE_STATIC);
 		if (exec_stmt(st, S_MOOD))
+			return -1;
+	}
+	if (j->set_lang) {
+		s = st->stmt[S_SET_LANG];
+		sqlite3_bind_int64(s, 1, j->conv);
+		sqlite3_bind_text(s, 2, j->set_lang, -1, SQLITE_STATIC);
+		if (exec_stmt(st, S_SET_LANG))
 			return -1;
 	}
 	if (j->desk.op != STORE_DESK_NONE && run_desk(st, j))

@@ -185,6 +185,8 @@ struct store_job {
 	const char *unanswered_kind;/* static. in: APPEND: the bot could not answer this message:
 				       "fallback", "unsure", "clarify_rejected"; or NULL */
 	char *unanswered_text, *unanswered_lang, *unanswered_candidates; /* owned; candidates JSON */
+	char *set_lang;             /* owned. in: APPEND: the conversation's language, now
+				       detected (bot.c), or NULL to leave it */
 	char *mood;                 /* owned. in: APPEND: the mood trend as JSON, or NULL.
 				       out: RESUME: the stored trend, or NULL */
 	struct store_queued *queued;/* out: DESK_LOAD, owned */

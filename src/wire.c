@@ -313,6 +313,7 @@ void wire_reply_clear(struct wire_reply *r)
 	free(r->choices);
 	free(r->handoff_team);
 	free(r->agent_name);
+	free(r->lang);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -493,6 +494,10 @@ char *wire_reply_body(const struct wire_reply *r, const char *in_reply_to, int64
 		jw_raw(&w, ",\"handoff\":{\"team\":");
 		jw_string(&w, r->handoff_team, strlen(r->handoff_team));
 		jw_raw(&w, "}");
+	}
+	if (r->lang) {
+		jw_raw(&w, ",\"lang\":");
+		jw_string(&w, r->lang, strlen(r->lang));
 	}
 	jw_raw(&w, ",\"ts\":");
 	jw_int(&w, ts);

@@ -111,6 +111,8 @@ struct wire_reply {
 	char *handoff_team;    /* owned: set on the notice of a handoff, else NULL */
 	const char *from;      /* static: "bot" (NULL), "agent" or "system" */
 	char *agent_name;      /* owned: the agent who wrote it, or NULL */
+	char *lang;            /* owned: the text's language when it is not the
+				* conversation's (an untranslated answer), or NULL */
 };
 
 /* Frees the fields of *r (not r itself). */

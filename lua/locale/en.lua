@@ -7,6 +7,7 @@ return {
   ["flow.error"] = "Sorry, something went wrong on our side.",
   ["flow.handoff"] = "I'm passing you to a colleague from our {team} team. They'll see this whole conversation, so you won't need to repeat anything.",
   ["flow.busy"] = "One moment, I'm still working on your previous request.",
+  ["answer.other_language"] = "I only have this answer in English for now:",
 
   ["reset.ask_email"] = "Sure, I can help you reset your password. What is the e-mail address on your account?",
   ["reset.bad_email"] = "That doesn't look like an e-mail address. Please type it like name@example.com.",
@@ -37,4 +38,19 @@ return {
   ["ticket.ask_email"] = "Thanks. Which e-mail address should we answer to?",
   ["ticket.no_email"] = "Without an e-mail address we can't write back, sorry. You can ask for a person again at any time.",
   ["ticket.done"] = "Got it. We'll reply to %s as soon as someone from the team is back.",
+
+  -- what lua/pipeline.lua says (say(lang, key) there)
+  ["bot.greeting"] = "Hello! I'm the support assistant. How can I help you today?",
+  ["bot.fallback"] = "I'm sorry, I don't know the answer to that. Could you put it another way, or would you like to talk to a person?",
+  ["bot.clarify_two"] = "I want to be sure I understand. Did you mean one of these?",
+  ["bot.clarify_one"] = "I think you are asking about \"%s\". Is that right?",
+  ["bot.no_flow"] = "I can't do \"%s\" for you myself yet. Would you like to talk to a person?",
+  ["bot.human"] = "Talk to a person",
+  ["bot.other"] = "Something else",
+  ["bot.cancelled"] = "OK, I've stopped. Is there anything else I can help with?",
+
+  -- words lua/pipeline.lua looks for, separated by | (own_text(lang, key);
+  -- compared without case or accents)
+  ["words.greetings"] = "hi|hello|hey|hiya|good morning|good afternoon|good evening",
+  ["words.exits"] = "cancel|stop|never mind|nevermind|forget it|quit|exit|no thanks|abort",
 }

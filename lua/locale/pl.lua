@@ -5,6 +5,7 @@ return {
   ["flow.error"] = "Przepraszamy, coś poszło nie tak po naszej stronie.",
   ["flow.handoff"] = "Przekazuję rozmowę koledze z zespołu {team}. Zobaczy całą tę rozmowę, więc nie musisz niczego powtarzać.",
   ["flow.busy"] = "Chwileczkę, wciąż zajmuję się Twoją poprzednią prośbą.",
+  ["answer.other_language"] = "Na razie mam tę odpowiedź tylko po angielsku:",
 
   ["reset.ask_email"] = "Jasne, pomogę zresetować hasło. Jaki adres e-mail jest przypisany do Twojego konta?",
   ["reset.bad_email"] = "To nie wygląda na adres e-mail. Wpisz go w postaci nazwa@przyklad.pl.",
@@ -35,4 +36,21 @@ return {
   ["ticket.ask_email"] = "Dziękuję. Na jaki adres e-mail mamy odpowiedzieć?",
   ["ticket.no_email"] = "Bez adresu e-mail nie możemy odpisać, przepraszam. W każdej chwili możesz znów poprosić o konsultanta.",
   ["ticket.done"] = "Przyjęte. Odpowiemy na adres %s, gdy tylko ktoś z zespołu wróci.",
+
+  -- what lua/pipeline.lua says (say(lang, key) there)
+  ["bot.greeting"] = "Dzień dobry! Jestem asystentem obsługi klienta. W czym mogę pomóc?",
+  ["bot.fallback"] = "Przepraszam, nie znam odpowiedzi na to pytanie. Czy możesz to ująć inaczej, czy wolisz porozmawiać z konsultantem?",
+  ["bot.clarify_two"] = "Chcę się upewnić, że dobrze rozumiem. Czy chodzi o jedną z tych spraw?",
+  ["bot.clarify_one"] = "Wydaje mi się, że pytasz o „%s”. Czy o to chodzi?",
+  ["bot.no_flow"] = "Nie mogę jeszcze sam załatwić sprawy „%s”. Czy chcesz porozmawiać z konsultantem?",
+  ["bot.human"] = "Porozmawiaj z konsultantem",
+  ["bot.other"] = "Coś innego",
+  ["bot.cancelled"] = "Dobrze, przerwałem. Czy mogę pomóc w czymś jeszcze?",
+
+  -- words lua/pipeline.lua looks for, separated by | (own_text(lang, key);
+  -- compared without case or accents)
+  ["words.greetings"] = "cześć|dzień dobry|witam|hej",
+  ["words.exits"] = "anuluj|przerwij|nieważne|zapomnij|koniec|rezygnuję",
+  ["words.person_verbs"] = "rozmawiać|porozmawiać|chcę|chciałbym|chciałabym|proszę|połącz|daj|potrzebuję",
+  ["words.persons"] = "konsultant|konsultantem|konsultanta|człowiek|człowiekiem|osoba|osobą|pracownik|pracownikiem|agent|agentem",
 }

@@ -5,6 +5,7 @@ return {
   ["flow.error"] = "Desculpe, algo correu mal do nosso lado.",
   ["flow.handoff"] = "Vou passá-lo a um colega da equipa {team}. Ele vai ver toda esta conversa, por isso não precisa de repetir nada.",
   ["flow.busy"] = "Um momento, ainda estou a tratar do seu pedido anterior.",
+  ["answer.other_language"] = "Por agora só tenho esta resposta em inglês:",
 
   ["reset.ask_email"] = "Claro, posso ajudar a repor a sua palavra-passe. Qual é o endereço de e-mail da sua conta?",
   ["reset.bad_email"] = "Isso não parece um endereço de e-mail. Escreva-o assim: nome@exemplo.com.",
@@ -35,4 +36,21 @@ return {
   ["ticket.ask_email"] = "Obrigado. Para que endereço de e-mail devemos responder?",
   ["ticket.no_email"] = "Sem um endereço de e-mail não conseguimos responder, desculpe. Pode voltar a pedir uma pessoa quando quiser.",
   ["ticket.done"] = "Recebido. Respondemos para %s assim que alguém da equipa voltar.",
+
+  -- what lua/pipeline.lua says (say(lang, key) there)
+  ["bot.greeting"] = "Olá! Sou o assistente de apoio. Como posso ajudar?",
+  ["bot.fallback"] = "Desculpe, não sei responder a isso. Pode dizer de outra forma, ou prefere falar com uma pessoa?",
+  ["bot.clarify_two"] = "Quero ter a certeza de que percebi. Queria dizer uma destas opções?",
+  ["bot.clarify_one"] = "Acho que pergunta sobre \"%s\". É isso?",
+  ["bot.no_flow"] = "Ainda não consigo tratar de \"%s\" sozinho. Quer falar com uma pessoa?",
+  ["bot.human"] = "Falar com uma pessoa",
+  ["bot.other"] = "Outra coisa",
+  ["bot.cancelled"] = "Está bem, parei. Posso ajudar com mais alguma coisa?",
+
+  -- words lua/pipeline.lua looks for, separated by | (own_text(lang, key);
+  -- compared without case or accents)
+  ["words.greetings"] = "olá|oi|bom dia|boa tarde|boa noite",
+  ["words.exits"] = "cancelar|parar|esquece|deixa para lá|deixa pra lá|sair|desistir",
+  ["words.person_verbs"] = "falar|fala|conversar|quero|queria|preciso|passe|passa",
+  ["words.persons"] = "atendente|pessoa|humano|alguém|operador|agente|assistente real",
 }

@@ -15,7 +15,11 @@ const { REPO_ROOT, T } = require('../e2e/lib');
 
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const WAIT = T(10000);          // one UI step (a reply is paced up to 2.5 s)
-const IMG_DIR = path.join(REPO_ROOT, 'docs', 'img');
+// Screenshots go to build/screenshots; `make screenshots` (UPDATE_SCREENSHOTS=1)
+// writes them over docs/img, so a test run leaves the checkout clean.
+const IMG_DIR = process.env.UPDATE_SCREENSHOTS === '1'
+  ? path.join(REPO_ROOT, 'docs', 'img')
+  : path.join(REPO_ROOT, 'build', 'screenshots');
 
 /** Launch headless Chromium (closed by the caller: browser.close()). */
 async function launchBrowser() {

@@ -18,6 +18,7 @@
 
 #include "diag.h"
 #include "faq.h"
+#include "brain.h"
 #include "rules.h"
 #include "yamldoc.h"
 
@@ -861,15 +862,24 @@ static void test_rules_load_tree(void **state)
 	snprintf(want, sizeof(want), "%s/faq", t.dir);
 	assert_int_equal(faq_load(want, &f, &fd), 0);
 	diag_clear(&d);
-	assert_int_equal(rules_check_faq_refs(&r, &f, &d), -1);
+	assert_int_equal(rules_check_faq_refs(&r, &f, NULL, &d), -1);
 	snprintf(want, sizeof(want),
 		 "%s/pt/a.yaml:5: intent 'x': there is no FAQ entry with id 'a' in language 'pt'",
 		 t.dir);
 	expect_only(&d, want);
 	diag_clear(&d);
+	assert_int_equal(rules_check_faq_refs(&r, &f, "pl", &d), -1);
+	snprintf(want, sizeof(want),
+		 "%s/pt/a.yaml:5: intent 'x': there is no FAQ entry with id 'a' in language 'pt' or in pl",
+		 t.dir);
+	expect_only(&d, want);
+	diag_clear(&d);
+	/* not translated yet: the default language's entry answers */
+	assert_int_equal(rules_check_faq_refs(&r, &f, "en", &d), 0);
+	expect_none(&d);
 	free(r.v[1].lang);
 	r.v[1].lang = strdup("en");
-	assert_int_equal(rules_check_faq_refs(&r, &f, &d), 0);
+	assert_int_equal(rules_check_faq_refs(&r, &f, NULL, &d), 0);
 	expect_none(&d);
 	faq_set_clear(&f);
 	diag_clear(&fd);
@@ -901,16 +911,34 @@ static void test_shipped_content_loads_cleanly(void **state)
 	diag_init(&d);
 	assert_int_equal(faq_load("faq", &f, &d), 0);
 	assert_int_equal(rules_load("rules", &r, &d), 0);
-	assert_int_equal(rules_check_faq_refs(&r, &f, &d), 0);
+	assert_int_equal(rules_check_faq_refs(&r, &f, BRAIN_DEFAULT_LANG, &d), 0);
 	expect_none(&d);
-	assert_true(f.n >= 28);
-	assert_true(r.n >= 12 && r.n <= 16);
+	/* the same shop in en, pt and pl: every entry and intent in each */
+	static const char *const langs[] = {"en", "pt", "pl"};
+	size_t en_faqs = 0, en_rules = 0;
 	for (size_t i = 0; i < f.n; i++) {
-		assert_string_equal(f.v[i].lang, "en");
-		assert_true(f.v[i].n_questions >= 5 && f.v[i].n_questions <= 10);
+		en_faqs += !strcmp(f.v[i].lang, "en");
+		assert_true(f.v[i].n_questions >= 5 && f.v[i].n_questions <= 12);
 	}
-	for (size_t i = 0; i < r.n; i++)
+	for (size_t i = 0; i < r.n; i++) {
+		en_rules += !strcmp(r.v[i].lang, "en");
 		assert_true(r.v[i].n_examples >= 6 && r.v[i].n_examples <= 12);
+	}
+	assert_true(en_faqs >= 28);
+	assert_true(en_rules >= 12 && en_rules <= 16);
+	assert_int_equal(f.n, 3 * en_faqs);
+	assert_int_equal(r.n, 3 * en_rules);
+	for (size_t i = 0; i < f.n; i++) {
+		if (strcmp(f.v[i].lang, "en"))
+			continue;
+		for (size_t l = 1; l < 3; l++) {
+			int found = 0;
+			for (size_t j = 0; j < f.n; j++)
+				found |= !strcmp(f.v[j].lang, langs[l]) && !strcmp(f.v[j].id, f.v[i].id);
+			if (!found)
+				fail_msg("faq entry %s has no %s version", f.v[i].id, langs[l]);
+		}
+	}
 	assert_true(r.thresholds.answer == 0.55 && r.thresholds.clarify == 0.35 &&
 		    r.thresholds.clarify_margin == 0.15);
 
@@ -920,15 +948,20 @@ static void test_shipped_content_loads_cleanly(void **state)
 	rules_matcher *m = rules_matcher_new(100000, 1000);
 	for (size_t w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
 		const struct rule_intent *in = NULL;
-		for (size_t i = 0; i < r.n; i++)
-			if (strcmp(r.v[i].name, want[w]) == 0)
-				in = &r.v[i];
-		if (!in)
-			fail_msg("intent %s is missing", want[w]);
+		for (size_t l = 0; l < 3; l++) {
+			in = NULL;
+			for (size_t i = 0; i < r.n; i++)
+				if (strcmp(r.v[i].name, want[w]) == 0 && !strcmp(r.v[i].lang, langs[l]))
+					in = &r.v[i];
+			if (!in)
+				fail_msg("intent %s is missing in %s", want[w], langs[l]);
+		}
 	}
 	for (size_t i = 0; i < r.n; i++) {
 		int lim;
 		const struct rule_intent *in = &r.v[i];
+		if (strcmp(in->lang, "en"))
+			continue; /* the English phrasings below */
 		if (strcmp(in->name, "human_agent") == 0) {
 			assert_string_equal(in->label, "Talk to a person");
 			assert_non_null(in->reply);

@@ -12,23 +12,39 @@
 
 #include <cmocka.h>
 
+#include "config.h"
+#include "diag.h"
+#include "flow.h"
 #include "script.h"
 
 static const logger quiet = {LOG_ERROR};
+
+/* The script, and the flow host that gives it the catalogs (text(),
+ * own_text(), languages()) as in the daemon. */
+static struct config cfg;
+static flowhost *catalogs;
 
 static int setup(void **state)
 {
 	struct script_limits lim = {1000000, 8u << 20};
 	char err[1024];
+	struct diag d;
 	script *sc = script_open("lua/pipeline.lua", &lim, &quiet, err, sizeof(err));
 	if (!sc)
 		fail_msg("%s", err);
+	config_defaults(&cfg);
+	diag_init(&d);
+	catalogs = flowhost_open(sc, ".", &cfg, &quiet, &d);
+	if (!catalogs)
+		fail_msg("%s", d.n ? d.v[0] : "no flows");
+	diag_clear(&d);
 	*state = sc;
 	return 0;
 }
 
 static int teardown(void **state)
 {
+	flowhost_close(catalogs);
 	script_close(*state);
 	return 0;
 }

@@ -1,0 +1,43 @@
+/* langid.h: which language a customer writes in.
+ *
+ * libexttextcat's character n-gram fingerprints (Cavnar and Trenkle's
+ * out-of-place distance) rank the content's languages and a few close
+ * neighbours of theirs (Spanish, Galician, Catalan, Italian, French,
+ * German, Dutch, Czech, Slovak, Romanian) that are there only to be beaten:
+ * a line that reads as Spanish is not called Portuguese. Short chat lines
+ * are hard, so the content's languages get a small bias, and a guess is
+ * only "sure" when the winner is one of them and leads the runner-up by a
+ * margin; otherwise the caller keeps the language it had.
+ *
+ * A langid is read-only after langid_open: any thread may guess with it,
+ * one call at a time per thread (fp_Create builds into a per-call
+ * handle). */
+#ifndef SUPPORTD_LANGID_H
+#define SUPPORTD_LANGID_H
+
+#include <stddef.h>
+
+typedef struct langid langid;
+
+#define LANGID_MARGIN 0.04   /* runner-up's distance over the winner's, minus one */
+#define LANGID_BIAS 0.97     /* the content's languages' distances are scaled by this */
+
+struct langid_guess {
+	char lang[8];        /* the best of the content's languages, or "" */
+	double margin;       /* how far ahead of the runner-up (any language) */
+	int sure;            /* lang is one of ours and margin >= LANGID_MARGIN */
+};
+
+/* Loads the fingerprints of langs (two-letter codes, NULL-terminated; at
+ * most 8) and of the neighbours from dir (libexttextcat's <code>.lm
+ * files). A language without a fingerprint is an error; a neighbour
+ * without one is skipped. NULL with a reason in err on failure. */
+langid *langid_open(const char *const *langs, const char *dir, char *err, size_t errlen);
+
+void langid_close(langid *li);
+
+/* Guesses the language of len bytes of UTF-8. Never fails: text with no
+ * letters gives lang "" and sure 0. */
+void langid_guess(const langid *li, const char *text, size_t len, struct langid_guess *out);
+
+#endif
