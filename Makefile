@@ -1,14 +1,15 @@
 # supportd: one flat Makefile. `make run` and `make test` are the two
 # commands a newcomer needs; both install missing system packages first.
 
-PKGS    := libwebsockets jansson lua5.4 sqlite3 libsodium libutf8proc yaml-0.1 libpcre2-8 icu-i18n libexttextcat
+PKGS    := libwebsockets jansson lua5.4 sqlite3 libsodium libutf8proc yaml-0.1 libpcre2-8 icu-i18n libexttextcat hunspell
 CC      ?= cc
 CSTD    := -std=c11 -D_GNU_SOURCE
 CWARNS  := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith
 OPT     ?= -O2 -g
 # libexttextcat's language fingerprints (src/langid.c), where Debian puts them.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS)) \
-	-DLANGID_DIR='"$(shell pkg-config --variable=pkgdatadir libexttextcat)"'
+	-DLANGID_DIR='"$(shell pkg-config --variable=pkgdatadir libexttextcat)"' \
+	-DTEXT_HUNSPELL_DIR='"/usr/share/hunspell"'
 # liblinear, libstemmer and libcsv ship no pkg-config file in Debian.
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -llinear -lstemmer -lcsv -lpthread -lm
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -139,7 +140,7 @@ bench/lang-eval: bench/lang_eval.c bench/tsv.c bench/tsv.h $(REL_OBJ)
 
 # Polish stemming compared: prefix, Hunspell's lemmas, none (bench/pl_stem_eval.c).
 bench/pl-stem-eval: bench/pl_stem_eval.c $(REL_OBJ)
-	$(CC) $(CSTD) $(CWARNS) $(OPT) $(PKG_CFLAGS) -Isrc -o $@ $< $(REL_OBJ) $(PKG_LIBS) -lhunspell
+	$(CC) $(CSTD) $(CWARNS) $(OPT) $(PKG_CFLAGS) -Isrc -o $@ $< $(REL_OBJ) $(PKG_LIBS)
 
 # Short chat-like lines in en, pt and pl: XED's subtitle lines (labels ignored).
 .PHONY: bench-lang

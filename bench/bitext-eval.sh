@@ -6,7 +6,8 @@
 #
 # bench/data/bitext_map.tsv says which of the sample content's answers serve
 # each Bitext intent. Prints, over the lines whose intent the content
-# serves: answered (a faq:/intent: reply), of those right; clarified (a
+# serves: answered (a faq:/intent: reply, or a flow its intent starts), of
+# those right; handed off to a person; clarified (a
 # "did you mean" whose buttons include a right answer, or not); fallback.
 # Over the lines the content does not serve ("none"): how many got a
 # confident answer (wrong by definition). Measures only: nothing here feeds
@@ -36,6 +37,17 @@ function has(list, s,   n, a, i) { n = split(list, a, "|"); for (i = 1; i <= n; 
 	# the first reply'"'"'s source and its button ids
 	src = js; sub(/.*"replies":\[\{"text":"([^"\\]|\\.)*","source":"/, "", src); sub(/".*/, "", src)
 	ch = js; sub(/.*"replies":\[\{"text":"([^"\\]|\\.)*","source":"[^"]*","confidence":[^,]*,"choices":\[/, "", ch); sub(/\]\}.*/, "", ch)
+	# no reply of its own: a flow started (by the best candidate, an
+	# intent: that is its answer) or a handoff
+	if (js ~ /"replies":\[\]/) {
+		if (js ~ /"start_flow":"/) { src = js; sub(/.*"candidates":\[\{"source":"/, "", src); sub(/".*/, "", src) }
+		else {
+			src = "handoff"
+			# the customer asked for a person, or complained: the handoff is the answer
+			hs = js; sub(/.*"candidates":\[\{"source":"/, "", hs); sub(/".*/, "", hs)
+			if (has(want[label], hs) && (hs == "intent:human_agent" || hs == "intent:complaint")) src = hs
+		}
+	}
 	if (want[label] == "none") {
 		none++
 		if (src ~ /^(faq|intent):/) none_answered++
@@ -48,7 +60,8 @@ function has(list, s,   n, a, i) { n = split(list, a, "|"); for (i = 1; i <= n; 
 		n = split(ch, parts, /"id":"/); ok = 0
 		for (i = 2; i <= n; i++) { id = parts[i]; sub(/".*/, "", id); if (has(want[label], id)) ok = 1 }
 		if (ok) clarified_right++
-	} else fallback++
+	} else if (src == "handoff") handoff++
+	else fallback++
 }
 END {
 	printf "lines_served %d\n", served
@@ -57,6 +70,7 @@ END {
 	printf "clarified %.4f\n", clarified / served
 	printf "clarified_with_right_button %.4f\n", clarified ? clarified_right / clarified : 0
 	printf "fallback %.4f\n", fallback / served
+	printf "handed_off %.4f\n", handoff / served
 	printf "right_answer_or_right_button %.4f\n", (right + clarified_right) / served
 	printf "lines_not_served %d\n", none
 	printf "not_served_answered_anyway %.4f\n", none ? none_answered / none : 0

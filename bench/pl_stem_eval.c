@@ -18,7 +18,7 @@
  * many customers type. Prints top-1 per way and per spelling, and the time
  * to stem a word. */
 #include <getopt.h>
-#include <hunspell/hunspell.h>
+#include <hunspell.h>
 #include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +152,28 @@ static void entry_copy(struct stemmer *st, enum mode m, const struct faq_entry *
 			out->questions[out->n_questions++] = transform(st, m, e->questions[q]);
 }
 
+#define MAX_ASKED 4096
+static char hit[MODES][MAX_ASKED]; /* per mode, per question: its entry first */
+static long n_asked;
+
+/* Two-sided sign test: P(at least this uneven a split of win + loss fair
+ * coin flips). */
+static double sign_test(long win, long loss)
+{
+	long n = win + loss, k = win < loss ? win : loss;
+	double p = 0, c = 1; /* C(n, i) / 2^n, built up */
+	if (!n)
+		return 1;
+	for (long i = 0; i < n; i++)
+		c /= 2;
+	for (long i = 0; i <= k; i++) {
+		p += c;
+		c = c * (double)(n - i) / (double)(i + 1);
+	}
+	p *= 2;
+	return p > 1 ? 1 : p;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"faq", required_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
@@ -190,7 +212,8 @@ int main(int argc, char **argv)
 		}
 	printf("%zu Polish entries, folds of held-out questions: %zu\n", npl, maxq);
 	for (int m = 0; m < MODES; m++) {
-		long asked[2] = {0}, right[2] = {0};
+		long asked[2] = {0}, right[2] = {0}, answered[2] = {0}, wrong[2] = {0};
+		long k = 0; /* question number, the same order in every mode */
 		st.ns = 0;
 		st.words = 0;
 		for (size_t j = 0; j < maxq; j++) {
@@ -220,7 +243,16 @@ int main(int argc, char **argv)
 					struct brain_result r;
 					brain_understand(b, "xx", t, strlen(t), NULL, &r);
 					asked[spelling]++;
-					right[spelling] += r.n && r.top[0].faq && !strcmp(r.top[0].faq, e->id);
+					int ok = r.n && r.top[0].faq && !strcmp(r.top[0].faq, e->id);
+					right[spelling] += ok;
+					/* what the customer sees: answered straight away */
+					if (r.n && r.top[0].confidence >= r.thresholds.answer) {
+						answered[spelling] += ok;
+						wrong[spelling] += !ok;
+					}
+					if (k < MAX_ASKED)
+						hit[m][k] = (char)ok;
+					k++;
 					brain_result_clear(&r);
 					free(t);
 					free(q);
@@ -231,11 +263,28 @@ int main(int argc, char **argv)
 			rule_set_clear(&rules);
 			diag_clear(&bd);
 		}
+		n_asked = k < MAX_ASKED ? k : MAX_ASKED;
 		printf("%-10s top-1 as written %.3f (%ld/%ld)  without diacritics %.3f (%ld/%ld)  "
 		       "%.2f us per word\n",
 		       mode_names[m], (double)right[0] / (double)asked[0], right[0], asked[0],
 		       (double)right[1] / (double)asked[1], right[1], asked[1],
 		       st.words ? st.ns / 1e3 / (double)st.words : 0);
+		printf("%-10s answered right at once: as written %.3f, without diacritics %.3f; "
+		       "answered wrong: %.3f, %.3f\n",
+		       "", (double)answered[0] / (double)asked[0], (double)answered[1] / (double)asked[1],
+		       (double)wrong[0] / (double)asked[0], (double)wrong[1] / (double)asked[1]);
+	}
+	/* paired against prefix6, both spellings together: questions one way
+	 * gets right and the other wrong, and the two-sided sign test's p */
+	for (int m = 1; m < MODES; m++) {
+		long win = 0, loss = 0;
+		for (long q = 0; q < n_asked; q++) {
+			win += hit[m][q] && !hit[PREFIX6][q];
+			loss += !hit[m][q] && hit[PREFIX6][q];
+		}
+		printf("%-10s vs prefix6: right where it is wrong %ld, wrong where it is right %ld, "
+		       "sign test p = %.3f\n",
+		       mode_names[m], win, loss, sign_test(win, loss));
 	}
 	Hunspell_destroy(st.h);
 	iconv_close(st.to);

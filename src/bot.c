@@ -321,11 +321,12 @@ static void note_unanswered(struct conversation *conv, const char *text, size_t 
 
 /* Which language the conversation is in, with this message (langid.h).
  * Until it is sure, the guess is made on its first messages together (a
- * short line alone is hard) and used as it stands; once sure, it sticks,
- * and is stored, unless a message of LANG_SWITCH_MIN bytes or more is
- * surely in another of the content's languages: the customer switched. */
+ * short line alone is hard) and used as it stands; it is sure once the
+ * detector is and the sample has LANG_SURE_MIN bytes. Then it sticks, and
+ * is stored, unless a message of LANG_SURE_MIN bytes or more is surely in
+ * another of the content's languages: the customer switched. */
 #define LANG_SAMPLE_MAX 400
-#define LANG_SWITCH_MIN 20
+#define LANG_SURE_MIN 20
 static void follow_language(pipeline *p, struct conversation *conv, const char *text,
 			    size_t len, struct bot_step *s)
 {
@@ -342,9 +343,10 @@ static void follow_language(pipeline *p, struct conversation *conv, const char *
 			conv->lang_sample[had + add] = '\0';
 		}
 		pipeline_guess_language(p, conv->lang_sample, strlen(conv->lang_sample), &g);
+		g.sure = g.sure && strlen(conv->lang_sample) >= LANG_SURE_MIN;
 	} else {
 		pipeline_guess_language(p, text, len, &g);
-		if (!g.sure || len < LANG_SWITCH_MIN || (conv->lang && !strncmp(conv->lang, g.lang, 2)))
+		if (!g.sure || len < LANG_SURE_MIN || (conv->lang && !strncmp(conv->lang, g.lang, 2)))
 			return;
 	}
 	if (!g.lang[0])

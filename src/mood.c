@@ -131,7 +131,7 @@ static struct lexicon *lexicon_new(const char *lang)
 {
 	struct lexicon *x = xcalloc(1, sizeof(*x));
 	snprintf(x->lang, sizeof(x->lang), "%s", lang);
-	x->an = analyzer_new(lang);
+	x->an = analyzer_new_with(lang, 0); /* the lexicons' stems are prefixes */
 	x->window = WINDOW_DEFAULT;
 	x->cap_tab = 64;
 	x->tab = xcalloc(x->cap_tab, sizeof(*x->tab));

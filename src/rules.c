@@ -629,12 +629,13 @@ int rules_check_faq_refs(const struct rule_set *r, const struct faq_set *f,
 		const struct faq_entry *kp = &key;
 		if (f->n && bsearch(&kp, index, f->n, sizeof(*index), cmp_entry))
 			continue;
+		int other = default_lang && strcmp(default_lang, in->lang);
 		key.lang = (char *)default_lang; /* not translated yet: answered in that */
-		if (default_lang && f->n && bsearch(&kp, index, f->n, sizeof(*index), cmp_entry))
+		if (other && f->n && bsearch(&kp, index, f->n, sizeof(*index), cmp_entry))
 			continue;
 		diag_add(d, in->file, in->action_line,
 			 "intent '%s': there is no FAQ entry with id '%s' in language '%s'%s%s", in->name,
-			 in->faq, in->lang, default_lang ? " or in " : "", default_lang ? default_lang : "");
+			 in->faq, in->lang, other ? " or in " : "", other ? default_lang : "");
 		rc = -1;
 	}
 	free(index);

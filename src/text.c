@@ -1,12 +1,15 @@
 /* text.c: folding, tokenising, stop words and stemming. See text.h. */
 #include "text.h"
 
+#include <hunspell.h>
+#include <iconv.h>
 #include <libstemmer.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
+#include <uthash.h>
 
 /* Function words, already folded (lower case, no accents). These are the
  * common closed-class words of each language, not a list tuned to any data:
@@ -49,22 +52,36 @@ struct lang_def {
 	const char *snowball;           /* NULL: no Snowball stemmer */
 	const char *const *stop;
 	size_t n_stop;
+	const char *hunspell;           /* the Hunspell dictionary's name, or NULL */
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 static const struct lang_def langs[] = {
-	{"en", "english", stop_en, N(stop_en)},
-	{"pt", "portuguese", stop_pt, N(stop_pt)},
-	{"pl", NULL, stop_pl, N(stop_pl)},
+	{"en", "english", stop_en, N(stop_en), NULL},
+	{"pt", "portuguese", stop_pt, N(stop_pt), NULL},
+	{"pl", NULL, stop_pl, N(stop_pl), "pl_PL"},
 };
 
-/* Polish has no Snowball stemmer: a word's first letters stand in. */
+/* Without Snowball or Hunspell, a word's first letters stand in. */
 #define PREFIX_STEM_LETTERS 6
+#define STEM_CACHE_MAX 200000   /* words whose Hunspell stem is remembered */
+
+/* A word as typed (lower case, accents kept) and its folded stem, "" when
+ * Hunspell does not know it. */
+struct stem_memo {
+	UT_hash_handle hh;
+	char *stem;
+	char word[];
+};
 
 struct analyzer {
 	char lang[8];
 	const struct lang_def *def;  /* NULL for an unsupported language */
 	struct sb_stemmer *stemmer;  /* owned; NULL without Snowball */
+	Hunhandle *hun;              /* owned; NULL without a Hunspell dictionary */
+	iconv_t to_dic, from_dic;    /* UTF-8 <-> the dictionary's encoding */
+	struct stem_memo *memo;      /* owned uthash */
+	size_t n_memo;
 	const char **stop;           /* owned array, sorted */
 	size_t n_stop;
 };
@@ -89,7 +106,44 @@ int text_lang_supported(const char *lang)
 	return lang_find(lang) != NULL;
 }
 
+/* Hunspell with the language's dictionary from TEXT_HUNSPELL_DIR, when
+ * it is there (bench/pl_stem_eval.c measured it against the prefix). */
+static void open_hunspell(analyzer *a)
+{
+	char aff[512], dic[512];
+	FILE *f;
+
+	snprintf(aff, sizeof(aff), "%s/%s.aff", TEXT_HUNSPELL_DIR, a->def->hunspell);
+	snprintf(dic, sizeof(dic), "%s/%s.dic", TEXT_HUNSPELL_DIR, a->def->hunspell);
+	if (!(f = fopen(dic, "r")))
+		return;
+	fclose(f);
+	a->hun = Hunspell_create(aff, dic);
+	if (!a->hun)
+		return;
+	a->to_dic = iconv_open(Hunspell_get_dic_encoding(a->hun), "UTF-8");
+	a->from_dic = iconv_open("UTF-8", Hunspell_get_dic_encoding(a->hun));
+	if (a->to_dic == (iconv_t)-1 || a->from_dic == (iconv_t)-1) {
+		if (a->to_dic != (iconv_t)-1)
+			iconv_close(a->to_dic);
+		if (a->from_dic != (iconv_t)-1)
+			iconv_close(a->from_dic);
+		Hunspell_destroy(a->hun);
+		a->hun = NULL;
+	}
+}
+
+const char *analyzer_stemmer(const analyzer *a)
+{
+	return a->stemmer ? "snowball" : a->hun ? "hunspell" : a->def ? "prefix" : "none";
+}
+
 analyzer *analyzer_new(const char *lang)
+{
+	return analyzer_new_with(lang, 1);
+}
+
+analyzer *analyzer_new_with(const char *lang, int lemmas)
 {
 	analyzer *a = calloc(1, sizeof(*a));
 
@@ -104,6 +158,8 @@ analyzer *analyzer_new(const char *lang)
 		if (!a->stemmer)
 			abort(); /* only fails when out of memory: the names are built in */
 	}
+	if (a->def->hunspell && lemmas)
+		open_hunspell(a);
 	a->n_stop = a->def->n_stop;
 	a->stop = malloc(a->n_stop * sizeof(*a->stop));
 	if (!a->stop)
@@ -119,6 +175,17 @@ void analyzer_free(analyzer *a)
 		return;
 	if (a->stemmer)
 		sb_stemmer_delete(a->stemmer);
+	if (a->hun) {
+		struct stem_memo *m, *tmp;
+		HASH_ITER(hh, a->memo, m, tmp) {
+			HASH_DEL(a->memo, m);
+			free(m->stem);
+			free(m);
+		}
+		iconv_close(a->to_dic);
+		iconv_close(a->from_dic);
+		Hunspell_destroy(a->hun);
+	}
 	free(a->stop);
 	free(a);
 }
@@ -275,37 +342,94 @@ static void add_token(analyzer *a, struct tokens *t, const char *w, size_t len, 
 	}
 }
 
-int analyzer_run(analyzer *a, const char *s, size_t len, struct tokens *out)
+/* Hunspell's stem of word (lower case, accents kept), folded, as a new
+ * string; NULL when the dictionary does not know it. Remembered per
+ * analyzer (up to STEM_CACHE_MAX words). */
+static char *lemma(analyzer *a, const char *word, size_t len)
 {
-	size_t flen;
+	struct stem_memo *m;
+	char in[4 * TEXT_TOKEN_MAX + 1], out[4 * TEXT_TOKEN_MAX + 1], **list = NULL;
+	char *ip = (char *)word, *op = in;
+	size_t il = len, ol = sizeof(in) - 1;
+	char *stem = NULL;
+	int n = 0;
+
+	HASH_FIND(hh, a->memo, word, len, m);
+	if (m)
+		return m->stem[0] ? strdup(m->stem) : NULL;
+	iconv(a->to_dic, NULL, NULL, NULL, NULL);
+	if (iconv(a->to_dic, &ip, &il, &op, &ol) != (size_t)-1) {
+		*op = '\0';
+		n = Hunspell_stem(a->hun, &list, in);
+	}
+	if (n > 0) {
+		ip = list[0];
+		il = strlen(list[0]);
+		op = out;
+		ol = sizeof(out) - 1;
+		iconv(a->from_dic, NULL, NULL, NULL, NULL);
+		if (iconv(a->from_dic, &ip, &il, &op, &ol) != (size_t)-1)
+			stem = text_fold(out, (size_t)(op - out), NULL);
+	}
+	Hunspell_free_list(a->hun, &list, n);
+	if (a->n_memo >= STEM_CACHE_MAX)
+		return stem;
+	m = malloc(sizeof(*m) + len + 1);
+	if (!m)
+		abort();
+	memcpy(m->word, word, len);
+	m->word[len] = '\0';
+	m->stem = strdup(stem ? stem : "");
+	if (!m->stem)
+		abort();
+	HASH_ADD(hh, a->memo, word, len, m);
+	a->n_memo++;
+	return stem;
+}
+
+/* Adds a token from a word as typed (lower case, accents kept): the word
+ * folded, its stem Hunspell's lemma folded, or the folded word itself when
+ * the dictionary does not know it (bench/pl_stem_eval.c: better than the
+ * prefix there). */
+static void add_lemma_token(analyzer *a, struct tokens *t, const char *w, size_t len,
+			    struct arena *ar)
+{
+	struct token *tk = &t->v[t->n];
+	size_t fl, sl;
+	char *f = text_fold(w, len, &fl);
+	char *stem;
+
+	if (!f)
+		return;
+	if (fl > TEXT_TOKEN_MAX)
+		fl = TEXT_TOKEN_MAX;
+	t->n++;
+	tk->word = arena_put(ar, f, &fl);
+	tk->word_len = fl;
+	tk->stop = analyzer_is_stop(a, f, fl);
+	stem = lemma(a, w, len);
+	sl = stem ? strlen(stem) : fl;
+	if (sl > TEXT_TOKEN_MAX)
+		sl = TEXT_TOKEN_MAX;
+	tk->stem = arena_put(ar, stem ? stem : f, &sl);
+	tk->stem_len = sl;
+	free(stem);
+	free(f);
+}
+
+/* Cuts text into words (maximal runs of letters, marks and digits; an
+ * apostrophe between two letters joins them) and adds each, up to max. */
+static void tokenize(analyzer *a, const char *text, size_t len, struct tokens *out, size_t max,
+		     struct arena *ar,
+		     void (*add)(analyzer *, struct tokens *, const char *, size_t, struct arena *))
+{
 	char word[TEXT_TOKEN_MAX];
 	size_t wlen = 0;
 	int pending_apos = 0;
-	struct arena ar;
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)text;
+	utf8proc_ssize_t left = (utf8proc_ssize_t)len;
 
-	memset(out, 0, sizeof(*out));
-	out->folded = text_fold(s, len, &flen);
-	if (!out->folded)
-		return -1;
-	out->folded_len = flen;
-
-	/* A token is at least one byte and is followed by a separator, so
-	 * there are at most flen / 2 + 1 of them. Words are pieces of the
-	 * folded text and stems are no longer than their words: twice the text
-	 * plus a NUL each holds them all, with one word's worth spare. */
-	size_t max_tokens = flen / 2 + 1;
-	if (max_tokens > TEXT_TOKENS_MAX)
-		max_tokens = TEXT_TOKENS_MAX;
-	ar.cap = 2 * flen + 2 * max_tokens + 2 * (TEXT_TOKEN_MAX + 1);
-	ar.used = 0;
-	out->v = malloc(max_tokens * sizeof(*out->v));
-	out->arena = ar.buf = malloc(ar.cap);
-	if (!out->v || !out->arena)
-		abort();
-
-	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)out->folded;
-	utf8proc_ssize_t left = (utf8proc_ssize_t)flen;
-	while (left > 0 && out->n < max_tokens) {
+	while (left > 0 && out->n < max) {
 		utf8proc_int32_t c;
 		utf8proc_ssize_t k = utf8proc_iterate(p, left, &c);
 		if (k <= 0)
@@ -321,15 +445,63 @@ int analyzer_run(analyzer *a, const char *s, size_t len, struct tokens *out)
 			pending_apos = 1;
 		} else {
 			if (wlen)
-				add_token(a, out, word, wlen, &ar);
+				add(a, out, word, wlen, ar);
 			wlen = 0;
 			pending_apos = 0;
 		}
 		p += k;
 		left -= k;
 	}
-	if (wlen && out->n < max_tokens)
-		add_token(a, out, word, wlen, &ar);
+	if (wlen && out->n < max)
+		add(a, out, word, wlen, ar);
+}
+
+int analyzer_run(analyzer *a, const char *s, size_t len, struct tokens *out)
+{
+	size_t flen;
+	struct arena ar;
+
+	memset(out, 0, sizeof(*out));
+	out->folded = text_fold(s, len, &flen);
+	if (!out->folded)
+		return -1;
+	out->folded_len = flen;
+
+	/* A token is at least one byte and is followed by a separator, so
+	 * there are at most flen / 2 + 1 of them. Words are pieces of the
+	 * folded text and stems are no longer than their words: twice the text
+	 * plus a NUL each holds them all, with one word's worth spare. A
+	 * lemma may be longer than its word: room for a whole one each. */
+	size_t max_tokens = flen / 2 + 1;
+	if (max_tokens > TEXT_TOKENS_MAX)
+		max_tokens = TEXT_TOKENS_MAX;
+	ar.cap = 2 * flen + 2 * max_tokens + 2 * (TEXT_TOKEN_MAX + 1);
+	if (a->hun)
+		ar.cap += max_tokens * (TEXT_TOKEN_MAX + 1);
+	ar.used = 0;
+	out->v = malloc(max_tokens * sizeof(*out->v));
+	out->arena = ar.buf = malloc(ar.cap);
+	if (!out->v || !out->arena)
+		abort();
+
+	if (a->hun) {
+		/* Hunspell needs the words with their accents: cut the text
+		 * folded but for the accents, and fold each word after */
+		utf8proc_uint8_t *light = NULL;
+		utf8proc_ssize_t ll = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len,
+						   &light,
+						   UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE |
+							   UTF8PROC_CASEFOLD | UTF8PROC_IGNORE |
+							   UTF8PROC_LUMP | UTF8PROC_NLF2LS);
+		if (ll >= 0) {
+			tokenize(a, (const char *)light, (size_t)ll, out, max_tokens, &ar,
+				 add_lemma_token);
+			free(light);
+			return 0;
+		}
+		free(light);
+	}
+	tokenize(a, out->folded, flen, out, max_tokens, &ar, add_token);
 	return 0;
 }
 

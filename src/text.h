@@ -8,14 +8,17 @@
  *   tokenise: maximal runs of letters, marks and digits; an apostrophe
  *             between two letters joins them ("don't" -> "dont").
  *   stem:     Snowball (libstemmer) for the language, applied to the folded
- *             word. Polish has no Snowball stemmer; its "stem" is the
- *             folded word cut to its first six letters.
+ *             word. Polish has no Snowball stemmer: Hunspell's Polish
+ *             dictionary lemmatises the word as typed ("zamówienia" ->
+ *             "zamówienie"), folded after; a word it does not know (typed
+ *             without its accents, say) is its own stem. Without the
+ *             dictionary, the folded word's first six letters stand in.
  *   stop:     each token says whether it is a stop word of the language.
  *             Consumers decide what to do with that (the FAQ index skips
  *             them, the intent model keeps them: "not" and "why" matter).
  *
- * An analyzer holds a stemmer, whose state is not thread-safe: use one
- * analyzer per thread. */
+ * An analyzer holds a stemmer and a memo of lemmas, which are not
+ * thread-safe: use one analyzer per thread. */
 #ifndef SUPPORTD_TEXT_H
 #define SUPPORTD_TEXT_H
 
@@ -53,7 +56,14 @@ struct tokens {
  * text_lang_supported() says which codes have both. Aborts only when out of
  * memory. */
 analyzer *analyzer_new(const char *lang);
+
+/* The same, but lemmas 0 leaves Hunspell out: the prefix stands in (for
+ * the mood lexicons, written and measured that way, and lighter). */
+analyzer *analyzer_new_with(const char *lang, int lemmas);
 void analyzer_free(analyzer *a);
+
+/* How it stems: "snowball", "hunspell", "prefix" or "none". */
+const char *analyzer_stemmer(const analyzer *a);
 
 /* The analyzer's language code. */
 const char *analyzer_lang(const analyzer *a);
