@@ -5,10 +5,11 @@
  * Polish has no Snowball stemmer. Three ways to make a word's stem are
  * compared on the shipped Polish FAQ entries (faq/pl/), through the whole
  * brain (model and retriever) as the daemon builds it:
- *   prefix6   the folded word's first six letters (what text.c does);
+ *   prefix6   the folded word's first six letters (text.c without
+ *             Hunspell: analyzer_new_with("pl", 0));
  *   hunspell  Hunspell's stem with the Polish dictionary (a lemmatiser:
  *             "zamówienia" -> "zamówienie"), folded; the folded word when
- *             Hunspell does not know the word;
+ *             Hunspell does not know it (text.c's Polish analyzer);
  *   hunspell+6  Hunspell's stem when it knows the word, else prefix6;
  *   word      the folded word itself (no stemming: character n-grams only).
  * Each entry's questions are held out one position at a time (fold j holds
@@ -16,15 +17,12 @@
  * held-out question counts when its own entry comes first. Each question
  * is asked as written and again with its diacritics stripped, the way
  * many customers type. Prints top-1 per way and per spelling, and the time
- * to stem a word. */
+ * the analyzer takes per word (with its memo of lemmas). */
 #include <getopt.h>
-#include <hunspell.h>
-#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <utf8proc.h>
 
 #include "brain.h"
 #include "diag.h"
@@ -32,107 +30,61 @@
 #include "rules.h"
 #include "text.h"
 
-#define DICT "/usr/share/hunspell/pl_PL"
-
 enum mode { PREFIX6, HUNSPELL, HYBRID, WORD, MODES };
 static const char *const mode_names[] = {"prefix6", "hunspell", "hunspell+6", "word"};
 
+/* The product's two Polish analyzers: with Hunspell's lemmas, and with the
+ * six-letter prefix (text.h). */
 struct stemmer {
-	Hunhandle *h;
-	iconv_t to, from;     /* UTF-8 <-> the dictionary's ISO-8859-2 */
+	analyzer *hun, *prefix;
 	double ns;
 	long words;
 };
 
-static char *lower(const char *s)
+/* s without case or diacritics: how many customers type. A new string. */
+static char *folded(const char *s)
 {
-	utf8proc_uint8_t *d = NULL;
-	if (utf8proc_map((const utf8proc_uint8_t *)s, 0, &d,
-			 UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD) < 0)
-		return strdup(s);
-	return (char *)d;
-}
-
-static char *folded(const char *w)
-{
-	size_t n;
-	char *f = text_fold(w, strlen(w), &n);
-	return f ? f : strdup(w);
-}
-
-/* Hunspell's first stem of the lower-case word w, folded; NULL if none. */
-static char *hunspell_stem(struct stemmer *st, const char *w)
-{
-	char in[256], out[512], **list = NULL;
-	char *ip = (char *)w, *op = in;
-	size_t il = strlen(w), ol = sizeof(in) - 1;
-	char *res = NULL;
-	int n;
-
-	iconv(st->to, NULL, NULL, NULL, NULL);
-	if (iconv(st->to, &ip, &il, &op, &ol) == (size_t)-1)
-		return NULL;
-	*op = '\0';
-	n = Hunspell_stem(st->h, &list, in);
-	if (n > 0) {
-		ip = list[0];
-		il = strlen(list[0]);
-		op = out;
-		ol = sizeof(out) - 1;
-		iconv(st->from, NULL, NULL, NULL, NULL);
-		if (iconv(st->from, &ip, &il, &op, &ol) != (size_t)-1) {
-			*op = '\0';
-			res = folded(out);
-		}
-	}
-	Hunspell_free_list(st->h, &list, n);
-	return res;
+	char *f = text_fold(s, strlen(s), NULL);
+	return f ? f : strdup(s);
 }
 
 /* The text as stems, space separated: a new string. */
 static char *transform(struct stemmer *st, enum mode m, const char *text)
 {
-	char *low = lower(text), *out = calloc(1, strlen(text) * 4 + 16), *p = low;
+	struct tokens th, tp;
+	struct timespec t0, t1;
+	char *out;
 	size_t o = 0;
 
-	while (*p) {
-		while (*p && !((unsigned char)*p >= 0x80 || (*p >= 'a' && *p <= 'z') ||
-			       (*p >= '0' && *p <= '9')))
-			p++;
-		char *w = p;
-		while (*p && ((unsigned char)*p >= 0x80 || (*p >= 'a' && *p <= 'z') ||
-			      (*p >= '0' && *p <= '9')))
-			p++;
-		if (p == w)
-			break;
-		char save = *p;
-		*p = '\0';
-		char *stem = NULL;
-		struct timespec t0, t1;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		int known = 0;
-		if (m == HUNSPELL || m == HYBRID)
-			known = (stem = hunspell_stem(st, w)) != NULL;
-		if (!stem)
-			stem = folded(w);
-		if (m == PREFIX6 || (m == HYBRID && !known)) {
-			size_t i = 0, k = 0;
-			while (stem[i] && k < 6) {
-				i++;
-				while (((unsigned char)stem[i] & 0xC0) == 0x80)
-					i++;
-				k++;
-			}
-			stem[i] = '\0';
-		}
-		clock_gettime(CLOCK_MONOTONIC, &t1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (analyzer_run(st->hun, text, strlen(text), &th))
+		memset(&th, 0, sizeof(th));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (m == HUNSPELL || m == HYBRID) {
 		st->ns += (double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec);
-		st->words++;
-		o += (size_t)sprintf(out + o, "%s%s", o ? " " : "", stem);
-		free(stem);
-		*p = save;
+		st->words += (long)th.n;
 	}
-	free(low);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (analyzer_run(st->prefix, text, strlen(text), &tp))
+		memset(&tp, 0, sizeof(tp));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (m == PREFIX6 || m == WORD) {
+		st->ns += (double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec);
+		st->words += (long)tp.n;
+	}
+	out = calloc(1, (th.n + tp.n + 1) * (TEXT_TOKEN_MAX + 1));
+	for (size_t i = 0; out && i < tp.n; i++) {
+		const struct token *p = &tp.v[i], *h = i < th.n ? &th.v[i] : p;
+		/* a lemma differs from its word: Hunspell knew the word */
+		int known = h->stem_len != h->word_len || memcmp(h->stem, h->word, h->word_len);
+		const char *stem = m == PREFIX6 ? p->stem
+				 : m == WORD    ? p->word
+				 : m == HUNSPELL || known ? h->stem
+							  : p->stem;
+		o += (size_t)sprintf(out + o, "%s%s", o ? " " : "", stem);
+	}
+	tokens_clear(&th);
+	tokens_clear(&tp);
 	return out;
 }
 
@@ -197,11 +149,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s\n", d.v[i]);
 		return 1;
 	}
-	st.h = Hunspell_create(DICT ".aff", DICT ".dic");
-	st.to = iconv_open("ISO-8859-2", "UTF-8");
-	st.from = iconv_open("UTF-8", "ISO-8859-2");
-	if (!st.h || st.to == (iconv_t)-1 || st.from == (iconv_t)-1) {
-		fprintf(stderr, "pl-stem-eval: no Polish Hunspell dictionary at %s\n", DICT);
+	st.hun = analyzer_new("pl");
+	st.prefix = analyzer_new_with("pl", 0);
+	if (strcmp(analyzer_stemmer(st.hun), "hunspell")) {
+		fprintf(stderr, "pl-stem-eval: no Polish Hunspell dictionary (hunspell-pl)\n");
 		return 1;
 	}
 	for (size_t i = 0; i < all.n; i++)
@@ -286,9 +237,8 @@ int main(int argc, char **argv)
 		       "sign test p = %.3f\n",
 		       mode_names[m], win, loss, sign_test(win, loss));
 	}
-	Hunspell_destroy(st.h);
-	iconv_close(st.to);
-	iconv_close(st.from);
+	analyzer_free(st.hun);
+	analyzer_free(st.prefix);
 	faq_set_clear(&all);
 	diag_clear(&d);
 	return 0;

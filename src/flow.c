@@ -30,8 +30,8 @@
 static const char *const own_keys[] = {"flow.timeout", "flow.error", "flow.handoff", "flow.busy",
 				       "desk.joined", "desk.closed", "desk.csat_thanks",
 				       "desk.offline", "desk.closed_hours",
-				       "answer.other_language", NULL};
-#define OWN_KEYS 10
+				       "answer.other_language", "bot.apology", NULL};
+#define OWN_KEYS 11
 
 struct flowdef {
 	char name[FLOW_NAME_MAX + 1];

@@ -92,7 +92,7 @@ size_t flowhost_count(const flowhost *fh);
  * daemon itself says about flows and the desk ("flow.timeout", "flow.error",
  * "flow.handoff", "flow.busy", "desk.joined", "desk.closed",
  * "desk.csat_thanks", "desk.offline", "desk.closed_hours",
- * "answer.other_language"). Borrowed; never
+ * "answer.other_language", "bot.apology"). Borrowed; never
  * NULL (the key itself). */
 const char *flowhost_text(const flowhost *fh, const char *lang, const char *key);
 

@@ -20,26 +20,6 @@ struct pipeline {
 	int refs;               /* pipeline_hold / pipeline_close */
 };
 
-/* Said when the script fails. Translation catalogs replace this table when
- * they arrive; until then these three languages are built in. */
-static const struct {
-	const char *lang, *text;
-} apologies[] = {
-	{"pt", "Desculpe, algo correu mal do nosso lado. Pode tentar de novo daqui a pouco?"},
-	{"pl", "Przepraszamy, coś poszło nie tak po naszej stronie. Spróbuj ponownie za chwilę."},
-	{"en", "Sorry, something went wrong on our side. Could you try again in a moment?"},
-};
-
-static const char *apology_for(const char *lang)
-{
-	size_t n = sizeof(apologies) / sizeof(apologies[0]);
-	if (lang)
-		for (size_t i = 0; i < n; i++)
-			if (!strncmp(lang, apologies[i].lang, 2))
-				return apologies[i].text;
-	return apologies[n - 1].text;
-}
-
 /* Every flow an intent names must exist in lua/flows/. */
 static void check_flow_refs(pipeline *p, struct diag *d)
 {
@@ -211,7 +191,8 @@ void pipeline_run(pipeline *p, const struct pipeline_input *in, struct pipeline_
 	if (!out->replies)
 		abort();
 	out->n = 1;
-	out->replies[0].text = strdup(apology_for(in->lang));
+	/* the catalogs' words: lua/locale/<lang>.lua, English when it lacks them */
+	out->replies[0].text = strdup(flowhost_text(p->flows, in->lang, "bot.apology"));
 	out->replies[0].source = strdup("error");
 	if (!out->replies[0].text || !out->replies[0].source)
 		abort();

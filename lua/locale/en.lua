@@ -48,6 +48,7 @@ return {
   ["bot.human"] = "Talk to a person",
   ["bot.other"] = "Something else",
   ["bot.cancelled"] = "OK, I've stopped. Is there anything else I can help with?",
+  ["bot.apology"] = "Sorry, something went wrong on our side. Could you try again in a moment?",
 
   -- words lua/pipeline.lua looks for, separated by | (own_text(lang, key);
   -- compared without case or accents)

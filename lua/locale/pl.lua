@@ -46,6 +46,7 @@ return {
   ["bot.human"] = "Porozmawiaj z konsultantem",
   ["bot.other"] = "Coś innego",
   ["bot.cancelled"] = "Dobrze, przerwałem. Czy mogę pomóc w czymś jeszcze?",
+  ["bot.apology"] = "Przepraszamy, coś poszło nie tak po naszej stronie. Spróbuj ponownie za chwilę.",
 
   -- words lua/pipeline.lua looks for, separated by | (own_text(lang, key);
   -- compared without case or accents)

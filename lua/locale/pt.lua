@@ -46,6 +46,7 @@ return {
   ["bot.human"] = "Falar com uma pessoa",
   ["bot.other"] = "Outra coisa",
   ["bot.cancelled"] = "Está bem, parei. Posso ajudar com mais alguma coisa?",
+  ["bot.apology"] = "Desculpe, algo correu mal do nosso lado. Pode tentar de novo daqui a pouco?",
 
   -- words lua/pipeline.lua looks for, separated by | (own_text(lang, key);
   -- compared without case or accents)
