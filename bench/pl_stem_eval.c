@@ -170,7 +170,7 @@ int main(int argc, char **argv)
 		for (size_t j = 0; j < maxq; j++) {
 			struct faq_set set = {0};
 			struct rule_set rules = {0};
-			struct brain_limits lim = {100000, 1000, 2000};
+			struct brain_limits lim = {100000, 1000, 2000, NULL};
 			struct diag bd;
 			rules_thresholds_default(&rules.thresholds);
 			diag_init(&bd);

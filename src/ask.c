@@ -264,7 +264,7 @@ int ask_main(int argc, char **argv)
 	struct diag d;
 	metrics_init(&m);
 	diag_init(&d);
-	pipeline *p = pipeline_open(&cfg, &lg, &m, &d);
+	pipeline *p = pipeline_open(&cfg, &lg, &m, NULL, &d);
 	for (size_t i = 0; i < d.n; i++)
 		fprintf(stderr, "%s\n", d.v[i]);
 	diag_clear(&d);

@@ -87,6 +87,7 @@ void brain_limits_default(struct brain_limits *lim)
 	lim->pattern_match_limit = 100000;
 	lim->pattern_depth_limit = 1024;
 	lim->model_max_classes = 2000;
+	lim->lemmas = NULL;
 }
 
 
@@ -185,7 +186,7 @@ static int lang_build(brain *b, struct brain_lang *l, const struct brain_limits 
 	size_t n = 0, cap = 0;
 	int rc = 0;
 
-	l->an = analyzer_new(l->code);
+	l->an = analyzer_new_shared(l->code, lim->lemmas);
 	classes_build(l, lim->model_max_classes);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -24,6 +24,7 @@
 #include "diag.h"
 #include "log.h"
 #include "rules.h"
+#include "text.h"
 
 typedef struct brain brain;
 
@@ -40,6 +41,8 @@ struct brain_limits {
 	unsigned pattern_depth_limit;   /* PCRE2 depth (heap) limit, KiB */
 	size_t model_max_classes;       /* FAQ entries join the lexical model
 					   while intents + entries stay under this */
+	lemmatizer *lemmas;             /* borrowed dictionaries to share, or NULL:
+					   each analyzer loads its own (text.h) */
 };
 
 void brain_limits_default(struct brain_limits *lim);

@@ -1245,7 +1245,7 @@ static void check_dir(struct check *c)
 	struct rule_set rules = {0};
 	struct brain_limits blim = {(unsigned)c->cfg->brain.pattern_match_limit,
 				    (unsigned)c->cfg->brain.pattern_depth_limit_kb,
-				    (size_t)c->cfg->brain.model_max_classes};
+				    (size_t)c->cfg->brain.model_max_classes, NULL};
 	char *path;
 
 	if (stat(c->dir, &st) < 0) {
@@ -1261,7 +1261,7 @@ static void check_dir(struct check *c)
 	/* what the daemon says */
 	diag_init(&d);
 	metrics_init(&m);
-	pipeline *p = pipeline_open(c->cfg, &lg, &m, &d);
+	pipeline *p = pipeline_open(c->cfg, &lg, &m, NULL, &d);
 	if (p)
 		flowhost_missing_texts(pipeline_flows(p), warn_missing_text, c);
 	pipeline_close(p);

@@ -408,7 +408,7 @@ int convtest_main(int argc, char **argv)
 	metrics_init(&m);
 	diag_init(&d);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pipeline *p = pipeline_open(&cfg, &lg, &m, &d);
+	pipeline *p = pipeline_open(&cfg, &lg, &m, NULL, &d);
 	for (size_t i = 0; p && i < n_files; i++) {
 		int f = run_file(p, &cfg, files[i], verbose, &tests, &d);
 		if (f < 0)

@@ -155,7 +155,8 @@ int daemon_run(const struct config *cfg)
 
 	struct diag dg;
 	diag_init(&dg);
-	d->pipeline = pipeline_open(&d->cfg, &d->log, &d->metrics, &dg);
+	d->lemmas = lemmatizer_open(); /* once: reloads share it */
+	d->pipeline = pipeline_open(&d->cfg, &d->log, &d->metrics, d->lemmas, &dg);
 	for (size_t i = 0; i < dg.n; i++)
 		log_error(&d->log, "content_error", "problem=%s", log_quote(dg.v[i], q, sizeof(q)));
 	diag_clear(&dg);
@@ -233,6 +234,7 @@ out:
 	agents_free(d->agents);
 	chat_free(d->chat);
 	pipeline_close(d->pipeline);
+	lemmatizer_close(d->lemmas); /* after every pipeline */
 	if (d->signal_fd >= 0 && !d->signal_fd_adopted)
 		close(d->signal_fd);
 	if (status == 0)

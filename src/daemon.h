@@ -26,6 +26,7 @@ struct daemon {
 	struct metrics metrics;
 	store *store;                /* owned */
 	pipeline *pipeline;          /* owned */
+	lemmatizer *lemmas;          /* owned: dictionaries every pipeline shares */
 	backend *backend;            /* owned: flows' calls to the company backend */
 	struct chat *chat;           /* owned */
 	struct agents *agents;       /* owned: agents' connections */

@@ -34,7 +34,7 @@ static void check_flow_refs(pipeline *p, struct diag *d)
 }
 
 pipeline *pipeline_open(const struct config *cfg, const logger *lg, struct metrics *m,
-			struct diag *d)
+			lemmatizer *lemmas, struct diag *d)
 {
 	char path[1200], err[1024];
 	pipeline *p = calloc(1, sizeof(*p));
@@ -42,7 +42,7 @@ pipeline *pipeline_open(const struct config *cfg, const logger *lg, struct metri
 				    cfg->script.memory_limit_kb * 1024};
 	struct brain_limits blim = {(unsigned)cfg->brain.pattern_match_limit,
 				    (unsigned)cfg->brain.pattern_depth_limit_kb,
-				    (size_t)cfg->brain.model_max_classes};
+				    (size_t)cfg->brain.model_max_classes, lemmas};
 
 	if (!p)
 		abort();

@@ -55,11 +55,12 @@ struct pipeline_decision {
 /* Loads the content under cfg->content_dir (faq/, rules/) into a brain,
  * its lua/pipeline.lua into the script host and lua/flows/ into the flow
  * host, with the limits cfg sets; checks that every flow an intent names
- * exists. cfg is borrowed for the pipeline's life.
+ * exists. cfg is borrowed for the pipeline's life, and lemmas (shared
+ * dictionaries, text.h; may be NULL) too.
  * Borrows lg and m. Returns NULL when anything is wrong: every content
  * problem is added to d as "file:line: reason", a script problem too. */
 pipeline *pipeline_open(const struct config *cfg, const logger *lg, struct metrics *m,
-			struct diag *d);
+			lemmatizer *lemmas, struct diag *d);
 
 /* The pipeline's brain, for tools that report on it. Borrowed. */
 const brain *pipeline_brain(const pipeline *p);

@@ -94,7 +94,8 @@ static void *build(void *arg)
 	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), BUILD_NICE))
 		log_debug(&r->d->log, "content_reload", "nice=\"%s\"", strerror(errno));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	r->result = pipeline_open(&r->d->cfg, &r->d->log, &r->d->metrics, &r->problems);
+	r->result = pipeline_open(&r->d->cfg, &r->d->log, &r->d->metrics, r->d->lemmas,
+				  &r->problems);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	r->build_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	atomic_store(&r->done, 1);
@@ -139,6 +140,7 @@ void reload_request(struct reload *r, const char *why)
 
 static void *close_old(void *arg)
 {
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), BUILD_NICE); /* as the build */
 	pipeline_close(arg);
 	return NULL;
 }

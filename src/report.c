@@ -236,7 +236,7 @@ static int unanswered(storesync *st, const struct config *cfg, int64_t span, con
 	/* the nearest FAQ entry, as the bot would rank it today */
 	metrics_init(&m);
 	diag_init(&d);
-	p = pipeline_open(cfg, &lg, &m, &d);
+	p = pipeline_open(cfg, &lg, &m, NULL, &d);
 	if (!p)
 		fprintf(stderr, "supportd report: the content in %s has problems; no nearest entries "
 				"(run supportd check)\n", cfg->content_dir);

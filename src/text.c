@@ -4,6 +4,7 @@
 #include <hunspell.h>
 #include <iconv.h>
 #include <libstemmer.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,8 +79,8 @@ struct analyzer {
 	char lang[8];
 	const struct lang_def *def;  /* NULL for an unsupported language */
 	struct sb_stemmer *stemmer;  /* owned; NULL without Snowball */
-	Hunhandle *hun;              /* owned; NULL without a Hunspell dictionary */
-	iconv_t to_dic, from_dic;    /* UTF-8 <-> the dictionary's encoding */
+	struct dictionary *dict;     /* NULL without a Hunspell dictionary */
+	int own_dict;                /* dict is the analyzer's, not a lemmatizer's */
 	struct stem_memo *memo;      /* owned uthash */
 	size_t n_memo;
 	const char **stop;           /* owned array, sorted */
@@ -106,41 +107,143 @@ int text_lang_supported(const char *lang)
 	return lang_find(lang) != NULL;
 }
 
-/* Hunspell with the language's dictionary from TEXT_HUNSPELL_DIR, when
- * it is there (bench/pl_stem_eval.c measured it against the prefix). */
-static void open_hunspell(analyzer *a)
+/* A Hunspell dictionary: loading one takes 0.2 s and 31 MiB (Polish), so
+ * the daemon loads it once (a lemmatizer) and its analyzers share it. Any
+ * thread may look up a word: the lock covers Hunspell and the two iconv
+ * states, which are not thread-safe. */
+struct dictionary {
+	char lang[8];
+	Hunhandle *h;
+	iconv_t to, from;            /* UTF-8 <-> the dictionary's encoding */
+	pthread_mutex_t lock;
+};
+
+/* lang's dictionary from TEXT_HUNSPELL_DIR, when it is there (bench/
+ * pl_stem_eval.c measured it against the prefix); NULL otherwise. */
+static struct dictionary *dictionary_open(const struct lang_def *def)
 {
 	char aff[512], dic[512];
+	struct dictionary *dt;
 	FILE *f;
 
-	snprintf(aff, sizeof(aff), "%s/%s.aff", TEXT_HUNSPELL_DIR, a->def->hunspell);
-	snprintf(dic, sizeof(dic), "%s/%s.dic", TEXT_HUNSPELL_DIR, a->def->hunspell);
+	snprintf(aff, sizeof(aff), "%s/%s.aff", TEXT_HUNSPELL_DIR, def->hunspell);
+	snprintf(dic, sizeof(dic), "%s/%s.dic", TEXT_HUNSPELL_DIR, def->hunspell);
 	if (!(f = fopen(dic, "r")))
-		return;
+		return NULL;
 	fclose(f);
-	a->hun = Hunspell_create(aff, dic);
-	if (!a->hun)
-		return;
-	a->to_dic = iconv_open(Hunspell_get_dic_encoding(a->hun), "UTF-8");
-	a->from_dic = iconv_open("UTF-8", Hunspell_get_dic_encoding(a->hun));
-	if (a->to_dic == (iconv_t)-1 || a->from_dic == (iconv_t)-1) {
-		if (a->to_dic != (iconv_t)-1)
-			iconv_close(a->to_dic);
-		if (a->from_dic != (iconv_t)-1)
-			iconv_close(a->from_dic);
-		Hunspell_destroy(a->hun);
-		a->hun = NULL;
+	dt = calloc(1, sizeof(*dt));
+	if (!dt)
+		abort();
+	snprintf(dt->lang, sizeof(dt->lang), "%s", def->code);
+	dt->h = Hunspell_create(aff, dic);
+	if (!dt->h) {
+		free(dt);
+		return NULL;
 	}
+	dt->to = iconv_open(Hunspell_get_dic_encoding(dt->h), "UTF-8");
+	dt->from = iconv_open("UTF-8", Hunspell_get_dic_encoding(dt->h));
+	if (dt->to == (iconv_t)-1 || dt->from == (iconv_t)-1) {
+		if (dt->to != (iconv_t)-1)
+			iconv_close(dt->to);
+		if (dt->from != (iconv_t)-1)
+			iconv_close(dt->from);
+		Hunspell_destroy(dt->h);
+		free(dt);
+		return NULL;
+	}
+	pthread_mutex_init(&dt->lock, NULL);
+	return dt;
+}
+
+static void dictionary_close(struct dictionary *dt)
+{
+	if (!dt)
+		return;
+	iconv_close(dt->to);
+	iconv_close(dt->from);
+	Hunspell_destroy(dt->h);
+	pthread_mutex_destroy(&dt->lock);
+	free(dt);
+}
+
+/* The dictionary's first stem of word (lower case, accents kept), folded,
+ * as a new string; NULL when it does not know the word. */
+static char *dictionary_stem(struct dictionary *dt, const char *word, size_t len)
+{
+	char in[4 * TEXT_TOKEN_MAX + 1], out[4 * TEXT_TOKEN_MAX + 1], **list = NULL;
+	char *ip = (char *)word, *op = in;
+	size_t il = len, ol = sizeof(in) - 1, got = 0;
+	int n = 0;
+
+	pthread_mutex_lock(&dt->lock);
+	iconv(dt->to, NULL, NULL, NULL, NULL);
+	if (iconv(dt->to, &ip, &il, &op, &ol) != (size_t)-1) {
+		*op = '\0';
+		n = Hunspell_stem(dt->h, &list, in);
+	}
+	if (n > 0) {
+		ip = list[0];
+		il = strlen(list[0]);
+		op = out;
+		ol = sizeof(out) - 1;
+		iconv(dt->from, NULL, NULL, NULL, NULL);
+		if (iconv(dt->from, &ip, &il, &op, &ol) != (size_t)-1)
+			got = (size_t)(op - out);
+	}
+	Hunspell_free_list(dt->h, &list, n);
+	pthread_mutex_unlock(&dt->lock);
+	return got ? text_fold(out, got, NULL) : NULL;
+}
+
+#define LEMMATIZER_MAX 8
+
+struct lemmatizer {
+	struct dictionary *dict[LEMMATIZER_MAX]; /* owned */
+	size_t n;
+};
+
+lemmatizer *lemmatizer_open(void)
+{
+	lemmatizer *lz = calloc(1, sizeof(*lz));
+
+	if (!lz)
+		abort();
+	for (size_t i = 0; i < sizeof(langs) / sizeof(langs[0]) && lz->n < LEMMATIZER_MAX; i++)
+		if (langs[i].hunspell && (lz->dict[lz->n] = dictionary_open(&langs[i])))
+			lz->n++;
+	return lz;
+}
+
+void lemmatizer_close(lemmatizer *lz)
+{
+	if (!lz)
+		return;
+	for (size_t i = 0; i < lz->n; i++)
+		dictionary_close(lz->dict[i]);
+	free(lz);
 }
 
 const char *analyzer_stemmer(const analyzer *a)
 {
-	return a->stemmer ? "snowball" : a->hun ? "hunspell" : a->def ? "prefix" : "none";
+	return a->stemmer ? "snowball" : a->dict ? "hunspell" : a->def ? "prefix" : "none";
 }
 
 analyzer *analyzer_new(const char *lang)
 {
 	return analyzer_new_with(lang, 1);
+}
+
+analyzer *analyzer_new_shared(const char *lang, lemmatizer *lz)
+{
+	analyzer *a;
+
+	if (!lz)
+		return analyzer_new(lang);
+	a = analyzer_new_with(lang, 0);
+	for (size_t i = 0; a->def && a->def->hunspell && i < lz->n; i++)
+		if (!strcmp(lz->dict[i]->lang, a->def->code))
+			a->dict = lz->dict[i];
+	return a;
 }
 
 analyzer *analyzer_new_with(const char *lang, int lemmas)
@@ -159,7 +262,7 @@ analyzer *analyzer_new_with(const char *lang, int lemmas)
 			abort(); /* only fails when out of memory: the names are built in */
 	}
 	if (a->def->hunspell && lemmas)
-		open_hunspell(a);
+		a->own_dict = (a->dict = dictionary_open(a->def)) != NULL;
 	a->n_stop = a->def->n_stop;
 	a->stop = malloc(a->n_stop * sizeof(*a->stop));
 	if (!a->stop)
@@ -175,17 +278,14 @@ void analyzer_free(analyzer *a)
 		return;
 	if (a->stemmer)
 		sb_stemmer_delete(a->stemmer);
-	if (a->hun) {
-		struct stem_memo *m, *tmp;
-		HASH_ITER(hh, a->memo, m, tmp) {
-			HASH_DEL(a->memo, m);
-			free(m->stem);
-			free(m);
-		}
-		iconv_close(a->to_dic);
-		iconv_close(a->from_dic);
-		Hunspell_destroy(a->hun);
+	struct stem_memo *m, *tmp;
+	HASH_ITER(hh, a->memo, m, tmp) {
+		HASH_DEL(a->memo, m);
+		free(m->stem);
+		free(m);
 	}
+	if (a->own_dict)
+		dictionary_close(a->dict);
 	free(a->stop);
 	free(a);
 }
@@ -348,30 +448,12 @@ static void add_token(analyzer *a, struct tokens *t, const char *w, size_t len, 
 static char *lemma(analyzer *a, const char *word, size_t len)
 {
 	struct stem_memo *m;
-	char in[4 * TEXT_TOKEN_MAX + 1], out[4 * TEXT_TOKEN_MAX + 1], **list = NULL;
-	char *ip = (char *)word, *op = in;
-	size_t il = len, ol = sizeof(in) - 1;
-	char *stem = NULL;
-	int n = 0;
+	char *stem;
 
 	HASH_FIND(hh, a->memo, word, len, m);
 	if (m)
 		return m->stem[0] ? strdup(m->stem) : NULL;
-	iconv(a->to_dic, NULL, NULL, NULL, NULL);
-	if (iconv(a->to_dic, &ip, &il, &op, &ol) != (size_t)-1) {
-		*op = '\0';
-		n = Hunspell_stem(a->hun, &list, in);
-	}
-	if (n > 0) {
-		ip = list[0];
-		il = strlen(list[0]);
-		op = out;
-		ol = sizeof(out) - 1;
-		iconv(a->from_dic, NULL, NULL, NULL, NULL);
-		if (iconv(a->from_dic, &ip, &il, &op, &ol) != (size_t)-1)
-			stem = text_fold(out, (size_t)(op - out), NULL);
-	}
-	Hunspell_free_list(a->hun, &list, n);
+	stem = dictionary_stem(a->dict, word, len);
 	if (a->n_memo >= STEM_CACHE_MAX)
 		return stem;
 	m = malloc(sizeof(*m) + len + 1);
@@ -476,7 +558,7 @@ int analyzer_run(analyzer *a, const char *s, size_t len, struct tokens *out)
 	if (max_tokens > TEXT_TOKENS_MAX)
 		max_tokens = TEXT_TOKENS_MAX;
 	ar.cap = 2 * flen + 2 * max_tokens + 2 * (TEXT_TOKEN_MAX + 1);
-	if (a->hun)
+	if (a->dict)
 		ar.cap += max_tokens * (TEXT_TOKEN_MAX + 1);
 	ar.used = 0;
 	out->v = malloc(max_tokens * sizeof(*out->v));
@@ -484,7 +566,7 @@ int analyzer_run(analyzer *a, const char *s, size_t len, struct tokens *out)
 	if (!out->v || !out->arena)
 		abort();
 
-	if (a->hun) {
+	if (a->dict) {
 		/* Hunspell needs the words with their accents: cut the text
 		 * folded but for the accents, and fold each word after */
 		utf8proc_uint8_t *light = NULL;

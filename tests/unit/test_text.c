@@ -1,4 +1,5 @@
 /* test_text.c: folding, tokenising, stop words and stemming. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -163,6 +164,44 @@ static void test_tokens_pl(void **state)
 	analyzer_free(a);
 }
 
+/* One dictionary for every analyzer of a daemon, from any thread. */
+static void *stem_on_a_thread(void *arg)
+{
+	char out[512];
+	analyzer *a = analyzer_new_shared("pl", arg);
+	render(a, "zamówieniem", out, sizeof(out));
+	analyzer_free(a);
+	return strcmp(out, "zamowieniem/zamowienie") ? (void *)1 : NULL;
+}
+
+static void test_shared_dictionary(void **state)
+{
+	char out[512];
+	lemmatizer *lz = lemmatizer_open();
+	analyzer *a = analyzer_new_shared("pl", lz), *en = analyzer_new_shared("en", lz);
+	pthread_t th[2];
+	void *rc;
+	(void)state;
+
+	assert_string_equal(analyzer_stemmer(a), "hunspell");
+	assert_string_equal(analyzer_stemmer(en), "snowball");
+	render(a, "Zamówienia", out, sizeof(out));
+	assert_string_equal(out, "zamowienia/zamowienie");
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, stem_on_a_thread, lz), 0);
+	for (int i = 0; i < 2; i++) {
+		pthread_join(th[i], &rc);
+		assert_null(rc);
+	}
+	analyzer_free(a);
+	analyzer_free(en);
+	lemmatizer_close(lz);
+	/* without one, each analyzer loads its own */
+	a = analyzer_new_shared("pl", NULL);
+	assert_string_equal(analyzer_stemmer(a), "hunspell");
+	analyzer_free(a);
+}
+
 static void test_unknown_language(void **state)
 {
 	char out[256];
@@ -258,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_tokens_en),
 		cmocka_unit_test(test_tokens_pt),
 		cmocka_unit_test(test_tokens_pl),
+		cmocka_unit_test(test_shared_dictionary),
 		cmocka_unit_test(test_unknown_language),
 		cmocka_unit_test(test_hostile_text),
 		cmocka_unit_test(test_stop_words),
