@@ -135,17 +135,9 @@ void agent_error(struct agent_conn *c, enum wire_error code, const char *message
 
 static int conn_writable(struct agent_conn *c)
 {
-	unsigned char *p;
-	size_t len;
-
-	while ((p = outbox_peek(&c->ob, &len))) {
-		if (lws_write(c->wsi, p, len, LWS_WRITE_TEXT) < (int)len)
-			return -1;
-		outbox_pop(&c->ob);
-		if (lws_partial_buffered(c->wsi))
-			break;
-	}
-	if (c->ob.head) {
+	if (outbox_send(&c->ob, c->wsi) < 0)
+		return -1;
+	if (c->ob.frames) {
 		lws_callback_on_writable(c->wsi);
 		return 0;
 	}

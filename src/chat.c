@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <uthash.h>
@@ -238,32 +237,16 @@ static void on_close_timer(struct chat_conn *c)
 					    LWS_US_PER_MS);
 }
 
-/* Sends queued frames while the socket takes them whole: lws buffers a
- * partial write itself and says so (lws_partial_buffered), and then no
- * further frame is written until the next writable callback. Closes once the queue is empty, a close is
- * pending and the peer has gone quiet. */
+/* Sends queued frames (outbox_send: many frames per write, such as an ack
+ * and its reply). Closes once the queue is empty, a close is pending and
+ * the peer has gone quiet. */
 static int conn_writable(struct chat_conn *c)
 {
-	int fd = (int)lws_get_socket_fd(c->wsi), on = 1, off = 0;
-	int cork = c->ob.frames > 1 && fd >= 0;
-	unsigned char *p;
-	size_t len;
-
-	/* several frames (an ack and its replies) leave in one segment */
-	if (cork)
-		setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
-	while ((p = outbox_peek(&c->ob, &len))) {
-		if (lws_write(c->wsi, p, len, LWS_WRITE_TEXT) < (int)len)
-			return -1;
-		outbox_pop(&c->ob);
-		if (lws_partial_buffered(c->wsi))
-			break; /* lws holds the rest of that frame: wait for writable */
-	}
-	if (cork)
-		setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
+	if (outbox_send(&c->ob, c->wsi) < 0)
+		return -1;
 	if ((c->pause & PAUSE_OUTBOX) && c->ob.bytes < OUTBOX_LOW)
 		set_pause(c, PAUSE_OUTBOX, 0);
-	if (c->ob.head) {
+	if (c->ob.frames) {
 		lws_callback_on_writable(c->wsi);
 		return 0;
 	}

@@ -156,7 +156,7 @@ enum stmt_id {
 	S_FIND_CLIENT_ID, S_CONV_STATE, S_CONV_IDS, S_SAVE_CONV_STATE, S_INSERT_EVENT, S_CLIENT_ACK,
 	S_FLOW_SAVE, S_FLOW_END, S_FLOW_GET, S_SLOTS, S_HANDOFF, S_DUE,
 	S_STATUS, S_Q_ENQUEUE, S_Q_ASSIGN, S_Q_REQUEUE, S_Q_DELETE, S_CLOSE, S_NOTE, S_CSAT,
-	S_TICKET, S_MOOD, S_SET_LANG, S_DESK_LOAD, S_AGENT_GET, S_AGENT_ADD, S_AGENT_LIST, S_TICKETS,
+	S_TICKET, S_SET_LANG, S_DESK_LOAD, S_AGENT_GET, S_AGENT_ADD, S_AGENT_LIST, S_TICKETS,
 	S_CTX_CONV, S_CTX_EVENTS, S_CTX_HANDOFF, S_CTX_NOTES, S_ASSIGNMENT,
 	S_ST_CONVS, S_ST_REASONS, S_ST_CSAT, S_ST_CSAT_DAYS, S_ST_WAITS, S_ST_SOURCES,
 	S_ST_KINDS, S_ST_CSAT_DIST, S_ST_FIRST_RESPONSE, S_ST_PER_HOUR,
@@ -184,7 +184,7 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_CONV_IDS] = "SELECT client_id FROM events WHERE conversation_id = ?1"
 		       " AND client_id IS NOT NULL",
 	[S_SAVE_CONV_STATE] = "UPDATE conversations SET last_seq = ?2, turns = ?3,"
-			      " last_active_at = ?4 WHERE id = ?1",
+			      " last_active_at = ?4, mood = coalesce(?5, mood) WHERE id = ?1",
 	[S_INSERT_EVENT] = "INSERT INTO events(conversation_id, seq, kind, client_id, body,"
 			   " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_CLIENT_ACK] = "UPDATE conversations SET client_seq = max(client_seq, ?2)"
@@ -221,7 +221,6 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_CSAT] = "UPDATE conversations SET csat = ?2, csat_comment = ?3 WHERE id = ?1",
 	[S_TICKET] = "INSERT INTO tickets(conversation_id, team, email, message, created_at)"
 		     " VALUES (?1, ?2, ?3, ?4, ?5)",
-	[S_MOOD] = "UPDATE conversations SET mood = ?2 WHERE id = ?1",
 	[S_SET_LANG] = "UPDATE conversations SET lang = ?2 WHERE id = ?1",
 	[S_DESK_LOAD] = "SELECT q.conversation_id, c.public_id, c.name, c.lang, q.team, q.reason,"
 			" q.upset, q.enqueued_at, q.agent_id FROM queue q"
@@ -894,6 +893,7 @@ static int run_append(store *st, struct store_job *j)
 	sqlite3_bind_int64(s, 2, c->last_seq);
 	sqlite3_bind_int64(s, 3, c->turns);
 	sqlite3_bind_int64(s, 4, j->now_ms);
+	bind_opt_text(s, 5, j->mood); /* the mood trend rides along: one update of the row */
 	if (exec_stmt(st, S_SAVE_CONV_STATE))
 		return -1;
 	return run_bot_state(st, j);
@@ -928,13 +928,6 @@ static int run_bot_state(store *st, const struct store_job *j)
 		sqlite3_bind_int64(s, 1, j->conv);
 		sqlite3_bind_text(s, 2, j->slots, -1, SQLITE_STATIC);
 		if (exec_stmt(st, S_SLOTS))
-			return -1;
-	}
-	if (j->mood) {
-		s = st->stmt[S_MOOD];
-		sqlite3_bind_int64(s, 1, j->conv);
-		sqlite3_bind_text(s, 2, j->mood, -1, SQLITE_STATIC);
-		if (exec_stmt(st, S_MOOD))
 			return -1;
 	}
 	if (j->set_lang) {

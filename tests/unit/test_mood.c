@@ -660,6 +660,42 @@ static struct mood_score fake(double score_, int threat)
 	return s;
 }
 
+/* A trend survives the JSON it is stored as (six significant digits), and
+ * a stored trend that is not one is refused and reset. */
+static void test_trend_json_round_trip(void **state)
+{
+	(void)state;
+	struct mood_trend t, back;
+	struct mood_score s;
+	const double scores[] = {0.123456789, 0.9, 0.8, 0.0};
+	char *j;
+
+	mood_trend_init(&t);
+	for (size_t i = 0; i < 4; i++) {
+		s = fake(scores[i], i == 1);
+		mood_trend_add(&t, &s);
+	}
+	j = mood_trend_json(&t);
+	assert_int_equal(mood_trend_from_json(&back, j), 0);
+	free(j);
+	assert_float_equal(back.level, t.level, 1e-6);
+	assert_float_equal(back.last, t.last, 1e-6);
+	assert_float_equal(back.peak, t.peak, 1e-6);
+	assert_int_equal(back.messages, 4);
+	assert_int_equal(back.upset_messages, t.upset_messages);
+	assert_int_equal(back.threats, 1);
+	assert_int_equal(back.profanity, t.profanity);
+	assert_int_equal(back.streak, t.streak);
+	assert_int_equal(back.climbs, t.climbs);
+	assert_int_equal(back.rising, t.rising);
+	assert_int_equal(back.upset, t.upset);
+
+	assert_int_equal(mood_trend_from_json(&back, "{\"level\":7}"), -1);
+	assert_int_equal(back.messages, 0);
+	assert_int_equal(mood_trend_from_json(&back, "not json"), -1);
+	assert_int_equal(mood_trend_from_json(&back, NULL), -1);
+}
+
 static void test_trend_rises_and_decays(void **state)
 {
 	(void)state;
@@ -836,6 +872,7 @@ int main(void)
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_load_tree),
 		cmocka_unit_test(test_trend_rises_and_decays),
+		cmocka_unit_test(test_trend_json_round_trip),
 		cmocka_unit_test_setup_teardown(test_shipped_loads, shipped_setup, shipped_teardown),
 		cmocka_unit_test_setup_teardown(test_neutral_stays_calm, shipped_setup, shipped_teardown),
 		cmocka_unit_test_setup_teardown(test_negation_each_language, shipped_setup,
