@@ -164,7 +164,8 @@ bench-brain: deps supportd bench-intent bench-faq bench/brain-scale
 # Offline evaluation of the FAQ retriever on its own (usage in
 # bench/faq_eval.c): it links only the modules it measures. Both eval tools
 # read their files with bench/tsv.c.
-FAQ_EVAL_OBJ := build/rel/text.o build/rel/faqindex.o build/rel/xalloc.o build/rel/wire.o
+FAQ_EVAL_OBJ := build/rel/text.o build/rel/faqindex.o build/rel/xalloc.o build/rel/wire.o \
+	build/rel/language.o build/rel/content.o build/rel/yamldoc.o build/rel/diag.o
 bench/faq-eval: bench/faq_eval.c bench/tsv.c bench/tsv.h src/faqindex.h src/text.h $(FAQ_EVAL_OBJ)
 	$(CC) $(CSTD) $(CWARNS) $(OPT) $(PKG_CFLAGS) -Isrc -o $@ $< bench/tsv.c $(FAQ_EVAL_OBJ) $(PKG_LIBS)
 
@@ -177,7 +178,7 @@ bench-faq: bench/faq-eval
 # Offline evaluation of the mood check (usage in bench/mood_eval.c): it
 # links only the modules it measures.
 MOOD_EVAL_OBJ := build/rel/mood.o build/rel/text.o build/rel/yamldoc.o build/rel/content.o \
-  build/rel/diag.o build/rel/xalloc.o build/rel/wire.o
+  build/rel/diag.o build/rel/xalloc.o build/rel/wire.o build/rel/language.o
 bench/mood-eval: bench/mood_eval.c bench/tsv.c bench/tsv.h src/mood.h $(MOOD_EVAL_OBJ)
 	$(CC) $(CSTD) $(CWARNS) $(OPT) $(PKG_CFLAGS) -Isrc -o $@ $< bench/tsv.c $(MOOD_EVAL_OBJ) $(PKG_LIBS)
 

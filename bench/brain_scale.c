@@ -225,6 +225,7 @@ int main(int argc, char **argv)
 	struct brain_limits lim;
 	brain_limits_default(&lim);
 	logger lg = {LOG_WARN};
+	language_set_load("rules", &rules.languages, &d); /* the repository's */
 	double t0 = now_us();
 	brain *b = brain_build(&faqs, &rules, &lim, &lg, &d);
 	double build_ms = (now_us() - t0) / 1000;

@@ -42,7 +42,9 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "diag.h"
 #include "faqindex.h"
+#include "language.h"
 #include "text.h"
 #include "tsv.h"
 #include "xalloc.h"
@@ -678,6 +680,8 @@ int main(int argc, char **argv)
 	struct data d;
 	struct run r;
 	analyzer *a = NULL;
+	struct language_set langs = {0};
+	struct diag dg;
 
 	faqindex_params_default(&p);
 	memset(&d, 0, sizeof(d));
@@ -783,8 +787,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!text_lang_supported(lang)) {
-		fprintf(stderr, "faq-eval: --lang %s: not supported (en, pt, pl)\n", lang);
+	diag_init(&dg);
+	language_set_load("rules", &langs, &dg); /* the repository's languages */
+	diag_clear(&dg);
+	if (!language_find(&langs, lang)) {
+		fprintf(stderr, "faq-eval: --lang %s: no rules/%s/language.yaml (run from the "
+				"repository)\n", lang, lang);
+		language_set_clear(&langs);
 		return 2;
 	}
 
@@ -796,7 +805,8 @@ int main(int argc, char **argv)
 		if (title_from_id)
 			titles_from_ids(&d);
 	}
-	a = analyzer_new(lang);
+	a = analyzer_new(language_find(&langs, lang));
+	language_set_clear(&langs);
 	run_all(&r, &d, a, &p);
 
 	if (fit) {

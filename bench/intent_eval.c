@@ -62,6 +62,7 @@
 
 #include "brain.h"
 #include "diag.h"
+#include "language.h"
 #include "lexmodel.h"
 #include "rules.h"
 #include "text.h"
@@ -265,6 +266,12 @@ static int classifier_build_brain(struct classifier *c, const char *lang, const 
 
 	diag_init(&dg);
 	rules_thresholds_default(&rules.thresholds);
+	if (language_set_load("rules", &rules.languages, &dg) < 0 ||
+	    !language_find(&rules.languages, lang)) {
+		fprintf(stderr, "intent-eval: no rules/%s/language.yaml: %s\n", lang,
+			dg.n ? dg.v[0] : "run from the repository");
+		goto out;
+	}
 	c->lang = lang;
 	yaml_put(&buf, &len, &cap, "intents:\n");
 	for (int k = 0; k < n_labels; k++) {
@@ -320,7 +327,13 @@ static int classifier_build(struct classifier *c, const char *lang, const struct
 	int *lab = xmalloc(n * sizeof(*lab));
 	char err[256] = "";
 
-	c->an = analyzer_new(lang);
+	struct language_set langs = {0};
+	struct diag dg;
+	diag_init(&dg);
+	language_set_load("rules", &langs, &dg); /* the repository's languages */
+	c->an = analyzer_new(language_find(&langs, lang));
+	language_set_clear(&langs);
+	diag_clear(&dg);
 	for (size_t r = 0; r < n; r++) {
 		size_t i = idx ? idx[r] : r;
 		if (analyzer_run(c->an, d->text[i], strlen(d->text[i]), &ex[r]) < 0)

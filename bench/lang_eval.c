@@ -19,7 +19,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "diag.h"
 #include "langid.h"
+#include "language.h"
 #include "tsv.h"
 
 #define BUCKETS 4
@@ -85,7 +87,9 @@ int main(int argc, char **argv)
 					     {"langs", required_argument, NULL, 'l'},
 					     {NULL, 0, NULL, 0}};
 	char langs_buf[64] = "en,pt,pl", err[300];
-	const char *langs[9];
+	const struct language *langs[9];
+	struct language_set defs = {0};
+	struct diag dg;
 	size_t nl = 0;
 	struct run r = {0};
 	int c;
@@ -100,10 +104,17 @@ int main(int argc, char **argv)
 	}
 	if (!r.expect || optind >= argc)
 		goto usage;
-	for (char *tok = strtok(langs_buf, ","); tok && nl < 8; tok = strtok(NULL, ","))
-		langs[nl++] = tok;
-	langs[nl] = NULL;
-	r.li = langid_open(langs, LANGID_DIR, err, sizeof(err));
+	diag_init(&dg);
+	language_set_load("rules", &defs, &dg); /* the repository's languages */
+	diag_clear(&dg);
+	for (char *tok = strtok(langs_buf, ","); tok && nl < 8; tok = strtok(NULL, ",")) {
+		if (!(langs[nl++] = language_find(&defs, tok))) {
+			fprintf(stderr, "lang-eval: no rules/%s/language.yaml (run from the "
+					"repository)\n", tok);
+			return 1;
+		}
+	}
+	r.li = langid_open(langs, nl, LANGID_DIR, err, sizeof(err));
 	if (!r.li) {
 		fprintf(stderr, "lang-eval: %s\n", err);
 		return 1;
@@ -119,6 +130,7 @@ int main(int argc, char **argv)
 	show(">40", &r.t[3], r.expect);
 	printf("mean %.1f us per guess\n", r.t[0].lines ? r.ns / 1e3 / (double)r.t[0].lines : 0);
 	langid_close((langid *)r.li);
+	language_set_clear(&defs);
 	return 0;
 usage:
 	fprintf(stderr, "usage: %s --expect L [--langs en,pt,pl] FILE...\n", argv[0]);

@@ -168,8 +168,11 @@ int main(int argc, char **argv)
 		usage();
 
 	diag_init(&d);
+	struct language_set langs = {0};
 	double t0 = now_us();
-	mood_lexicons *m = mood_load(rules, &d);
+	language_set_load(rules, &langs, &d);
+	mood_lexicons *m = mood_load(rules, &langs, &d);
+	language_set_clear(&langs);
 	double load_ms = (now_us() - t0) / 1e3;
 	for (size_t i = 0; i < d.n; i++)
 		fprintf(stderr, "%s\n", d.v[i]);

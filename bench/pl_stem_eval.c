@@ -131,6 +131,8 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {{"faq", required_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
 	const char *faq_dir = "faq";
 	struct faq_set all = {0};
+	struct language_set langs = {0};
+	const struct language *pl = NULL;
 	struct diag d;
 	struct stemmer st = {0};
 	size_t maxq = 0, npl = 0;
@@ -144,13 +146,14 @@ int main(int argc, char **argv)
 		faq_dir = optarg;
 	}
 	diag_init(&d);
-	if (faq_load(faq_dir, &all, &d)) {
+	if (language_set_load("rules", &langs, &d) < 0 || !(pl = language_find(&langs, "pl")) ||
+	    faq_load(faq_dir, &langs, &all, &d)) {
 		for (size_t i = 0; i < d.n; i++)
 			fprintf(stderr, "%s\n", d.v[i]);
 		return 1;
 	}
-	st.hun = analyzer_new("pl");
-	st.prefix = analyzer_new_with("pl", 0);
+	st.hun = analyzer_new(pl);
+	st.prefix = analyzer_new_with(pl, 0);
 	if (strcmp(analyzer_stemmer(st.hun), "hunspell")) {
 		fprintf(stderr, "pl-stem-eval: no Polish Hunspell dictionary (hunspell-pl)\n");
 		return 1;
@@ -173,6 +176,7 @@ int main(int argc, char **argv)
 			struct brain_limits lim = {100000, 1000, 2000, NULL};
 			struct diag bd;
 			rules_thresholds_default(&rules.thresholds);
+			language_set_copy(&rules.languages, &langs);
 			diag_init(&bd);
 			set.v = calloc(npl, sizeof(*set.v));
 			set.cap = npl;

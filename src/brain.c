@@ -186,7 +186,7 @@ static int lang_build(brain *b, struct brain_lang *l, const struct brain_limits 
 	size_t n = 0, cap = 0;
 	int rc = 0;
 
-	l->an = analyzer_new_shared(l->code, lim->lemmas);
+	l->an = analyzer_new_shared(language_find(&b->rules.languages, l->code), lim->lemmas);
 	classes_build(l, lim->model_max_classes);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -306,10 +306,10 @@ brain *brain_load(const char *content_dir, const struct brain_limits *lim, const
 	char path[1200];
 	size_t before = d->n;
 
-	snprintf(path, sizeof(path), "%s/faq", content_dir);
-	faq_load(path, &faqs, d);
 	snprintf(path, sizeof(path), "%s/rules", content_dir);
 	rules_load(path, &rules, d);
+	snprintf(path, sizeof(path), "%s/faq", content_dir);
+	faq_load(path, &rules.languages, &faqs, d);
 	if (d->n == before)
 		rules_check_faq_refs(&rules, &faqs, BRAIN_DEFAULT_LANG, d);
 	if (d->n != before) {
@@ -323,6 +323,11 @@ brain *brain_load(const char *content_dir, const struct brain_limits *lim, const
 const struct rule_set *brain_rules(const brain *b)
 {
 	return &b->rules;
+}
+
+const struct language_set *brain_language_set(const brain *b)
+{
+	return &b->rules.languages;
 }
 
 const struct faqindex *brain_faq_index(const brain *b, const char *lang,

@@ -106,6 +106,10 @@ brain *brain_build(struct faq_set *faqs, struct rule_set *rules, const struct br
 void brain_free(brain *b);
 
 /* The intents the brain was built from. Borrowed. */
+/* The content's languages, as their language.yaml files define them.
+ * Borrowed from b. */
+const struct language_set *brain_language_set(const brain *b);
+
 const struct rule_set *brain_rules(const brain *b);
 
 /* A language's FAQ retriever and the entries it indexes, for tools that

@@ -8,12 +8,14 @@
 #include <sys/stat.h>
 
 #include "content.h"
+#include "language.h"
 #include "rules.h"
 #include "yamldoc.h"
 
 struct load {
 	json_t *list;
 	struct diag *d;
+	const struct language_set *langs;
 };
 
 static void parse(struct load *l, const char *path, const char *buf, size_t len)
@@ -50,8 +52,10 @@ static void parse(struct load *l, const char *path, const char *buf, size_t len)
 		}
 		if (yamldoc_get(r, "lang") &&
 		    (content_one_line(doc, yamldoc_get(r, "lang"), "'lang'", 8, &lang, l->d) ||
-		     (strcmp(lang, "en") && strcmp(lang, "pt") && strcmp(lang, "pl")))) {
-			diag_add(l->d, path, yamldoc_line(r), "lang must be en, pt or pl");
+		     !language_valid_code(lang) || !language_find(l->langs, lang))) {
+			diag_add(l->d, path, yamldoc_line(r),
+				 "lang must be one of the content's languages (rules/<code>/%s)",
+				 LANGUAGE_FILE);
 			continue;
 		}
 		if (json_array_size(l->list) >= CANNED_MAX) {
@@ -79,9 +83,9 @@ static void on_entry(void *ud, const char *path, const char *name, const struct 
 	free(buf);
 }
 
-char *canned_load(const char *rules_dir, struct diag *d)
+char *canned_load(const char *rules_dir, const struct language_set *langs, struct diag *d)
 {
-	struct load l = {json_array(), d};
+	struct load l = {json_array(), d, langs};
 	size_t before = diag_count(d);
 	char *dir = content_path_join(rules_dir, RULES_CANNED_DIR), *out = NULL;
 	struct stat st;

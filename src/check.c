@@ -1165,7 +1165,7 @@ static void warn_all(struct check *c, brain *b)
 		const struct faq_entry *const *ents;
 		size_t ne;
 		const faqindex *ix = brain_faq_index(b, langs[l], &ents, &ne);
-		analyzer *an = analyzer_new(langs[l]);
+		analyzer *an = analyzer_new(language_find(brain_language_set(b), langs[l]));
 		for (size_t j = 0; j < ne; j++) {
 			const struct faq_entry *e = ents[j];
 			snprintf(whose, sizeof(whose), "entry '%s'", e->id);
@@ -1270,11 +1270,11 @@ static void check_dir(struct check *c)
 
 	/* what it would say next, and a brain of what loaded for the warnings */
 	diag_init(&scratch);
-	path = content_path_join(c->dir, "faq");
-	faq_load(path, &faqs, &scratch);
-	free(path);
 	path = content_path_join(c->dir, "rules");
 	rules_load(path, &rules, &scratch);
+	free(path);
+	path = content_path_join(c->dir, "faq");
+	faq_load(path, &rules.languages, &faqs, &scratch);
 	free(path);
 	cross_check(c, &faqs, &rules);
 	diag_clear(&scratch);

@@ -602,9 +602,11 @@ static struct store_job *desk_job(desk *k, enum store_desk_op op)
 	return job;
 }
 
+/* The customer's language for the desk's own texts: a catalog without it
+ * gives English (flowhost_fill). */
 static const char *lang_of(const struct queue_entry *e)
 {
-	return e->lang && (!strncmp(e->lang, "pt", 2) || !strncmp(e->lang, "pl", 2)) ? e->lang : "en";
+	return e->lang ? e->lang : "en";
 }
 
 static char *text_with(desk *k, const struct queue_entry *e, const char *key, const char *name,

@@ -21,11 +21,6 @@ static void free_strings(char **v, size_t n)
 	free(v);
 }
 
-int faq_lang_supported(const char *lang)
-{
-	return strcmp(lang, "en") == 0 || strcmp(lang, "pl") == 0 || strcmp(lang, "pt") == 0;
-}
-
 /* ------------------------------------------------------------ Markdown */
 
 /* The state of one Markdown check: where, and an open "**". */
@@ -545,6 +540,7 @@ struct walk {
 	struct faq_set *out;
 	struct diag *d;
 	const char *faq_dir;  /* the root, for messages */
+	const struct language_set *langs;
 	const char *lang;     /* the language directory being walked */
 	int depth;            /* directory levels below faq/<lang>/ */
 	size_t files;         /* .md files seen */
@@ -630,20 +626,24 @@ static void lang_entry(void *ud, const char *path, const char *name, const struc
 {
 	struct walk *w = ud;
 	if (S_ISDIR(st->st_mode)) {
-		if (faq_lang_supported(name))
+		if (language_find(w->langs, name) && language_valid_code(name))
 			load_lang(w, path, name);
 		else
 			diag_add(w->d, path, 0,
-				 "not a language directory: FAQ languages are en, pl and pt");
+				 "not a language directory: there is no language '%s' (a "
+				 "language needs rules/%s/%s; docs/content.md, \"Adding a "
+				 "language\")",
+				 name, name, LANGUAGE_FILE);
 	} else if (content_ends_with(name, ".md")) {
 		diag_add(w->d, path, 0,
 			 "FAQ files belong in a language directory, such as %s/en/", w->faq_dir);
 	}
 }
 
-int faq_load(const char *faq_dir, struct faq_set *out, struct diag *d)
+int faq_load(const char *faq_dir, const struct language_set *langs, struct faq_set *out,
+	     struct diag *d)
 {
-	struct walk w = {.out = out, .d = d, .faq_dir = faq_dir};
+	struct walk w = {.out = out, .d = d, .faq_dir = faq_dir, .langs = langs};
 	size_t before = diag_count(d);
 	if (content_list_dir(faq_dir, "the FAQ directory", lang_entry, &w, NULL, d) < 0)
 		return -1;

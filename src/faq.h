@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "diag.h"
+#include "language.h"
 
 #define FAQ_FILE_MAX (64 * 1024)   /* bytes of one file */
 #define FAQ_ENTRIES_MAX 20000      /* entries in one faq/ tree, all languages */
@@ -42,13 +43,15 @@ struct faq_set {
 };
 
 /* Loads every entry under faq_dir (borrowed): faq_dir/<lang>/ for each
- * supported language, recursively. Appends the valid entries to *out
+ * language of langs (borrowed; rules/<lang>/language.yaml defines them),
+ * recursively; another directory is a problem. Appends the valid entries to *out
  * (which the caller owns and releases with faq_set_clear; start it zeroed).
  * Problems go to d. Returns 0 when there were none, -1 otherwise; out
  * holds the valid entries either way. A missing or unreadable faq_dir is a
  * problem. Entries of a language whose id repeats an earlier one are
  * reported (naming both files) and left out. */
-int faq_load(const char *faq_dir, struct faq_set *out, struct diag *d);
+int faq_load(const char *faq_dir, const struct language_set *langs, struct faq_set *out,
+	     struct diag *d);
 
 /* Frees every entry and the array; *s is empty and reusable afterwards. */
 void faq_set_clear(struct faq_set *s);
@@ -71,9 +74,6 @@ void faq_entry_clear(struct faq_entry *e);
  * FAQ bodies and for intents' replies. */
 int faq_check_markdown(const char *file, int first_line, const char *text, size_t len,
 		       struct diag *d);
-
-/* 1 when lang is a content language: "en", "pl" or "pt". */
-int faq_lang_supported(const char *lang);
 
 /* The entry with this lang and id, or NULL. Borrowed from s; linear. */
 const struct faq_entry *faq_find(const struct faq_set *s, const char *lang, const char *id);

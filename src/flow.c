@@ -9,6 +9,7 @@
 #include "flow.h"
 
 #include <ctype.h>
+#include <jansson.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <pcre2.h>
@@ -85,6 +86,7 @@ struct flowhost {
 	pcre2_match_context *mc;
 	int base_ref;             /* the API table every run's environment reads through */
 	int catalogs_ref;         /* { lang = { key = text } } */
+	char *widget_json;        /* the widget's strings (flowhost_widget_strings) */
 	int format_ref;           /* string.format */
 	struct run *runs;         /* live runs, uthash by id */
 	struct run *cur;          /* the run being resumed, else NULL */
@@ -1102,6 +1104,8 @@ void flow_recover(flowhost *fh, const struct flow_conv *conv, struct flowlog *lo
 
 /* ===== loading ===== */
 
+static char *widget_strings(flowhost *fh);
+
 static int push_prim(lua_State *L, flowhost *fh)
 {
 	static const luaL_Reg prims[] = {
@@ -1412,7 +1416,88 @@ flowhost *flowhost_open(script *sc, const char *content_dir, const struct config
 	lua_pushlightuserdata(fh->L, fh);
 	luaL_setfuncs(fh->L, catalog_fns, 1);
 	lua_pop(fh->L, 1);
+	fh->widget_json = widget_strings(fh);
 	return fh;
+}
+
+/* Sets path (a key without its "widget." prefix, such as "err.generic")
+ * in obj, making the objects on the way; a key that clashes with another
+ * ("err" as text and "err.x") is left out. */
+static void set_path(json_t *obj, const char *path, const char *text)
+{
+	const char *dot;
+
+	while ((dot = strchr(path, '.'))) {
+		char seg[64];
+		json_t *next;
+		if ((size_t)(dot - path) >= sizeof(seg) || dot == path)
+			return;
+		memcpy(seg, path, (size_t)(dot - path));
+		seg[dot - path] = '\0';
+		next = json_object_get(obj, seg);
+		if (!next) {
+			next = json_object();
+			json_object_set_new(obj, seg, next);
+		} else if (!json_is_object(next)) {
+			return;
+		}
+		obj = next;
+		path = dot + 1;
+	}
+	if (*path && !json_is_object(json_object_get(obj, path)))
+		json_object_set_new(obj, path, json_string(text));
+}
+
+#define WIDGET_PREFIX "widget."
+
+/* The widget's strings: {"en": {...}, "pt": {...}} from every catalog's
+ * widget.* keys, each language's own text or else the English one. A new
+ * string; "{}" without an English catalog. */
+static char *widget_strings(flowhost *fh)
+{
+	lua_State *L = fh->L;
+	json_t *all = json_object();
+	char *out;
+
+	if (lua_checkstack(L, 8)) {
+		lua_rawgeti(L, LUA_REGISTRYINDEX, fh->catalogs_ref); /* catalogs */
+		lua_getfield(L, -1, "en");                           /* catalogs, en */
+		for (size_t i = 0; lua_istable(L, -1) && i < fh->n_locales; i++) {
+			json_t *strings = json_object();
+			lua_getfield(L, -2, fh->locales[i].lang);    /* catalogs, en, lang */
+			lua_pushnil(L);
+			while (lua_next(L, -3)) {                    /* ..., lang, key, en text */
+				const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+				if (lua_type(L, -1) == LUA_TSTRING &&
+				    !strncmp(key, WIDGET_PREFIX, strlen(WIDGET_PREFIX))) {
+					const char *text = lua_tostring(L, -1);
+					if (lua_istable(L, -3)) {
+						lua_getfield(L, -3, key);
+						if (lua_type(L, -1) == LUA_TSTRING)
+							text = lua_tostring(L, -1);
+						set_path(strings, key + strlen(WIDGET_PREFIX), text);
+						lua_pop(L, 1);
+					} else {
+						set_path(strings, key + strlen(WIDGET_PREFIX), text);
+					}
+				}
+				lua_pop(L, 1);
+			}
+			lua_pop(L, 1);
+			json_object_set_new(all, fh->locales[i].lang, strings);
+		}
+		lua_pop(L, 2);
+	}
+	out = json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(all);
+	if (!out)
+		abort();
+	return out;
+}
+
+const char *flowhost_widget_strings(const flowhost *fh)
+{
+	return fh->widget_json;
 }
 
 void flowhost_close(flowhost *fh)
@@ -1438,5 +1523,6 @@ void flowhost_close(flowhost *fh)
 	luaL_unref(fh->L, LUA_REGISTRYINDEX, fh->base_ref);
 	luaL_unref(fh->L, LUA_REGISTRYINDEX, fh->catalogs_ref);
 	luaL_unref(fh->L, LUA_REGISTRYINDEX, fh->format_ref);
+	free(fh->widget_json);
 	free(fh);
 }

@@ -101,6 +101,12 @@ const char *flowhost_text(const flowhost *fh, const char *lang, const char *key)
 void flowhost_missing_texts(flowhost *fh, void (*fn)(void *ud, const char *lang, const char *key),
 			    void *ud);
 
+/* The customer widget's texts, every catalog's widget.* keys as one JSON
+ * object per language ({"en": {"title": ..., "err": {...}}, "pt": ...}),
+ * a language's missing keys filled in from English. Built when the
+ * catalogs load; borrowed from fh. /widget.js carries it (server.c). */
+const char *flowhost_widget_strings(const flowhost *fh);
+
 /* flowhost_text with "{name}" replaced by value (once). A new string. */
 char *flowhost_fill(const flowhost *fh, const char *lang, const char *key, const char *name,
 		    const char *value);

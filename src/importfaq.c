@@ -25,6 +25,7 @@
 #include "content.h"
 #include "diag.h"
 #include "faq.h"
+#include "language.h"
 #include "text.h"
 #include "xalloc.h"
 #include "yamldoc.h"
@@ -41,8 +42,8 @@ static const char usage[] =
 	"\n"
 	"options:\n"
 	"      --out DIR      content root to write into (default .)\n"
-	"      --lang L       language of rows without a lang cell: en, pt or pl\n"
-	"                     (default en)\n"
+	"      --lang L       language of rows without a lang cell: one of DIR's\n"
+	"                     languages (rules/<code>/language.yaml; default en)\n"
 	"      --dry-run      print the files instead of writing them\n"
 	"  -h, --help         show this help\n"
 	"\n"
@@ -294,9 +295,11 @@ struct import {
 	const char *out;        /* --out */
 	char *faq_dir;          /* out/faq, owned */
 	const char *lang;       /* --lang */
+	char lang_list[100];    /* "en, pl, pt", for messages */
 	int dry_run;
 	struct diag *d;         /* problems and warnings, in order */
 	struct faq_set existing; /* the entries already under faq_dir */
+	struct language_set langs; /* out/rules/<code>/language.yaml, owned */
 
 	/* the record being read */
 	char **fields;          /* owned, NUL-terminated copies */
@@ -552,9 +555,9 @@ static void read_row(struct import *imp)
 	}
 	for (char *p = lang; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
-	if (!faq_lang_supported(lang)) {
-		problem(imp, row, "lang '%s' is not supported: use en, pt or pl",
-			diag_snip(lang, 16, snip, sizeof(snip)));
+	if (!language_valid_code(lang) || !language_find(&imp->langs, lang)) {
+		problem(imp, row, "lang '%s' is not a language of %s (%s)",
+			diag_snip(lang, 16, snip, sizeof(snip)), imp->out, imp->lang_list);
 		bad = 1;
 	}
 
@@ -819,7 +822,7 @@ static size_t check_written(struct import *imp, size_t *others)
 	struct diag d;
 	size_t kept = 0;
 	diag_init(&d);
-	faq_load(imp->faq_dir, &after, &d);
+	faq_load(imp->faq_dir, &imp->langs, &after, &d);
 	*others = 0;
 	for (size_t k = 0; k < d.n; k++) {
 		const char *file = diag_file(&d, k);
@@ -862,28 +865,57 @@ static size_t check_written(struct import *imp, size_t *others)
 
 /* ------------------------------------------------------------ command */
 
+/* The languages of the tree under --out: rules/<code>/language.yaml.
+ * Returns 0, or -1 after saying why on stderr (--lang is not one of them,
+ * or a language file is broken: `supportd check` says more). */
+static int load_languages(struct import *imp)
+{
+	char *rules = content_path_join(imp->out, "rules");
+	struct diag d;
+	size_t at = 0;
+	int rc = 0;
+
+	diag_init(&d);
+	language_set_load(rules, &imp->langs, &d);
+	for (size_t i = 0; i < imp->langs.n; i++)
+		at += (size_t)snprintf(imp->lang_list + at, sizeof(imp->lang_list) - at, "%s%s",
+				       i ? ", " : "", imp->langs.v[i].code);
+	if (!imp->langs.n)
+		snprintf(imp->lang_list, sizeof(imp->lang_list), "it has no rules/*/%s",
+			 LANGUAGE_FILE);
+	if (!language_valid_code(imp->lang) || !language_find(&imp->langs, imp->lang)) {
+		fprintf(stderr,
+			"supportd import-faq: --lang %s is not a language of %s (%s); a "
+			"language is added with rules/<code>/%s\n",
+			imp->lang, imp->out, imp->lang_list, LANGUAGE_FILE);
+		rc = -1;
+	}
+	diag_clear(&d);
+	free(rules);
+	return rc;
+}
+
 /* Prints "N entries to DIR/faq/en/ (n), DIR/faq/pt/ (n)" for the plans
  * that count (written, or all of them in a dry run). */
 static void print_where(struct import *imp, size_t total)
 {
-	static const char *const langs[] = {"en", "pl", "pt"};
-	size_t per[3] = {0}, used = 0;
+	size_t per[LANGUAGES_MAX] = {0}, used = 0, n = imp->langs.n;
 	for (size_t i = 0; i < imp->n_plans; i++)
-		for (size_t l = 0; l < 3; l++)
+		for (size_t l = 0; l < n; l++)
 			if ((imp->dry_run || imp->plans[i].written) &&
-			    strcmp(imp->plans[i].lang, langs[l]) == 0)
+			    strcmp(imp->plans[i].lang, imp->langs.v[l].code) == 0)
 				per[l]++;
-	for (size_t l = 0; l < 3; l++)
+	for (size_t l = 0; l < n; l++)
 		used += per[l] > 0;
 	printf("%zu entr%s to ", total, total == 1 ? "y" : "ies");
 	if (!used) {
 		printf("%s/%s/", imp->faq_dir, imp->lang);
 		return;
 	}
-	for (size_t l = 0, k = 0; l < 3; l++) {
+	for (size_t l = 0, k = 0; l < n; l++) {
 		if (!per[l])
 			continue;
-		printf("%s%s/%s/", k++ ? ", " : "", imp->faq_dir, langs[l]);
+		printf("%s%s/%s/", k++ ? ", " : "", imp->faq_dir, imp->langs.v[l].code);
 		if (used > 1)
 			printf(" (%zu)", per[l]);
 	}
@@ -929,12 +961,12 @@ int importfaq_main(int argc, char **argv)
 		return 2;
 	}
 	imp.csv = argv[optind];
-	if (!faq_lang_supported(imp.lang)) {
-		fprintf(stderr, "supportd import-faq: --lang must be en, pt or pl\n");
-		return 2;
-	}
 	if (!*imp.out || stat(imp.out, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		fprintf(stderr, "supportd import-faq: --out %s: not a directory\n", imp.out);
+		return 2;
+	}
+	if (load_languages(&imp) < 0) {
+		language_set_clear(&imp.langs);
 		return 2;
 	}
 
@@ -942,6 +974,7 @@ int importfaq_main(int argc, char **argv)
 	if (content_read_file(imp.csv, IMPORTFAQ_CSV_MAX, &buf, &len, &d) < 0) {
 		fprintf(stderr, "supportd import-faq: %s\n", d.v[0]);
 		diag_clear(&d);
+		language_set_clear(&imp.langs);
 		return 2;
 	}
 	imp.d = &d;
@@ -950,7 +983,7 @@ int importfaq_main(int argc, char **argv)
 	/* The entries already there, whose ids are taken. */
 	diag_init(&pre);
 	if (stat(imp.faq_dir, &st) == 0)
-		faq_load(imp.faq_dir, &imp.existing, &pre);
+		faq_load(imp.faq_dir, &imp.langs, &imp.existing, &pre);
 	diag_clear(&pre);
 
 	parse_csv(&imp, buf, len);
@@ -990,6 +1023,7 @@ int importfaq_main(int argc, char **argv)
 	free(imp.lens);
 	faq_set_clear(&imp.existing);
 	free(imp.faq_dir);
+	language_set_clear(&imp.langs);
 	free(buf);
 	diag_clear(&d);
 	return status;

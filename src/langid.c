@@ -7,36 +7,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "language.h"
 #include "xalloc.h"
 
 #define LANGID_MAX 24
 #define NGRAMS 400          /* libexttextcat's MAXNGRAMS: the fingerprints' size */
 
-/* Close neighbours of en, pt and pl, to be beaten (langid.h). */
-static const char *const neighbours[] = {"es", "gl", "ca", "it", "fr", "de",
-					 "nl", "cs", "sk", "ro", NULL};
-
 struct langid {
 	void *fp[LANGID_MAX];      /* owned fingerprints */
-	char code[LANGID_MAX][8];
+	char name[LANGID_MAX][24]; /* the fingerprint's name */
+	char code[LANGID_MAX][8];  /* what a guess says: ours, their code; else the name */
 	int ours[LANGID_MAX];      /* one of the content's languages */
 	size_t n;
 };
 
-static int load(langid *li, const char *dir, const char *code, int ours)
+/* Loads the fingerprint `name` as `code` (ours) or as a rival. */
+static int load(langid *li, const char *dir, const char *name, const char *code, int ours)
 {
 	char path[1024];
 	void *fp;
 
 	for (size_t i = 0; i < li->n; i++)
-		if (!strcmp(li->code[i], code)) {
-			li->ours[i] |= ours;
+		if (!strcmp(li->name[i], name)) {
+			if (ours) {
+				li->ours[i] = 1;
+				snprintf(li->code[i], sizeof(li->code[0]), "%s", code);
+			}
 			return 0;
 		}
-	if (li->n == LANGID_MAX || strlen(code) >= sizeof(li->code[0]))
+	if (li->n == LANGID_MAX || strlen(name) >= sizeof(li->name[0]) ||
+	    strlen(code) >= sizeof(li->code[0]) || strchr(name, '/'))
 		return -1;
-	snprintf(path, sizeof(path), "%s/%s.lm", dir, code);
-	fp = fp_Init(code);
+	snprintf(path, sizeof(path), "%s/%s.lm", dir, name);
+	fp = fp_Init(name);
 	if (!fp)
 		abort();
 	fp_SetProperty(fp, TCPROP_UTF8AWARE, TC_TRUE);
@@ -45,24 +48,29 @@ static int load(langid *li, const char *dir, const char *code, int ours)
 		return -1;
 	}
 	li->fp[li->n] = fp;
+	snprintf(li->name[li->n], sizeof(li->name[0]), "%s", name);
 	snprintf(li->code[li->n], sizeof(li->code[0]), "%s", code);
 	li->ours[li->n] = ours;
 	li->n++;
 	return 0;
 }
 
-langid *langid_open(const char *const *langs, const char *dir, char *err, size_t errlen)
+langid *langid_open(const struct language *const *langs, size_t n, const char *dir, char *err,
+		    size_t errlen)
 {
 	langid *li = xcalloc(1, sizeof(*li));
 
-	for (size_t i = 0; langs[i]; i++)
-		if (i >= 8 || load(li, dir, langs[i], 1)) {
-			snprintf(err, errlen, "no language fingerprint %s/%s.lm", dir, langs[i]);
+	for (size_t i = 0; i < n; i++)
+		if (i >= LANGID_OURS_MAX ||
+		    load(li, dir, langs[i]->fingerprint, langs[i]->code, 1)) {
+			snprintf(err, errlen, "no language fingerprint %s/%s.lm (%s)", dir,
+				 langs[i]->fingerprint, langs[i]->file ? langs[i]->file : langs[i]->code);
 			langid_close(li);
 			return NULL;
 		}
-	for (size_t i = 0; neighbours[i]; i++)
-		(void)load(li, dir, neighbours[i], 0);
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < langs[i]->n_rivals; k++)
+			(void)load(li, dir, langs[i]->rivals[k], langs[i]->rivals[k], 0);
 	return li;
 }
 

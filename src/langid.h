@@ -1,10 +1,11 @@
 /* langid.h: which language a customer writes in.
  *
  * libexttextcat's character n-gram fingerprints (Cavnar and Trenkle's
- * out-of-place distance) rank the content's languages and a few close
- * neighbours of theirs (Spanish, Galician, Catalan, Italian, French,
- * German, Dutch, Czech, Slovak, Romanian) that are there only to be beaten:
- * a line that reads as Spanish is not called Portuguese. Short chat lines
+ * out-of-place distance) rank the content's languages and the close
+ * neighbours their language.yaml files name as rivals (for the shipped
+ * ones: Spanish, Galician, Catalan, Italian, French, Romanian; German,
+ * Dutch; Czech, Slovak), which are there only to be beaten: a line that
+ * reads as Spanish is not called Portuguese. Short chat lines
  * are hard, so the content's languages get a small bias, and a guess is
  * only "sure" when the winner is one of them and leads the runner-up by a
  * margin; otherwise the caller keeps the language it had.
@@ -18,6 +19,7 @@
 #include <stddef.h>
 
 typedef struct langid langid;
+struct language;
 
 #define LANGID_MARGIN 0.04   /* runner-up's distance over the winner's, minus one */
 #define LANGID_BIAS 0.97     /* the content's languages' distances are scaled by this */
@@ -28,11 +30,15 @@ struct langid_guess {
 	int sure;            /* lang is one of ours and margin >= LANGID_MARGIN */
 };
 
-/* Loads the fingerprints of langs (two-letter codes, NULL-terminated; at
- * most 8) and of the neighbours from dir (libexttextcat's <code>.lm
- * files). A language without a fingerprint is an error; a neighbour
- * without one is skipped. NULL with a reason in err on failure. */
-langid *langid_open(const char *const *langs, const char *dir, char *err, size_t errlen);
+#define LANGID_OURS_MAX 8    /* content languages one langid tells apart */
+
+/* Loads from dir (libexttextcat's NAME.lm files) the fingerprint of each
+ * of the n languages (borrowed; at most LANGID_OURS_MAX), which a guess
+ * names by its code, and of their rivals. A language without a
+ * fingerprint is an error; a rival without one is skipped. NULL with a
+ * reason in err on failure. */
+langid *langid_open(const struct language *const *langs, size_t n, const char *dir, char *err,
+		    size_t errlen);
 
 void langid_close(langid *li);
 

@@ -112,25 +112,22 @@ struct lexicon {
 	size_t prefix_min, prefix_max; /* bytes of the shortest and longest prefix key; 0: none */
 };
 
-static const char *const mood_langs[] = {"en", "pt", "pl"};
-#define N_LANGS (sizeof(mood_langs) / sizeof(mood_langs[0]))
-
 struct mood_lexicons {
-	struct lexicon *lex[N_LANGS];  /* owned; NULL: no file for the language */
+	struct language_set langs;   /* a copy of the content's languages */
+	struct lexicon **lex;        /* owned, one per language; NULL: no file */
 };
 
-static int lang_index(const char *code)
+/* The index of the language whose code starts tag ("pt-BR": pt), or -1. */
+static int lang_index(const mood_lexicons *m, const char *tag)
 {
-	for (size_t i = 0; i < N_LANGS; i++)
-		if (!strcmp(mood_langs[i], code))
-			return (int)i;
-	return -1;
+	const struct language *l = language_find(&m->langs, tag);
+	return l ? (int)(l - m->langs.v) : -1;
 }
 
-static struct lexicon *lexicon_new(const char *lang)
+static struct lexicon *lexicon_new(const struct language *lang)
 {
 	struct lexicon *x = xcalloc(1, sizeof(*x));
-	snprintf(x->lang, sizeof(x->lang), "%s", lang);
+	snprintf(x->lang, sizeof(x->lang), "%s", lang->code);
 	x->an = analyzer_new_with(lang, 0); /* the lexicons' stems are prefixes */
 	x->window = WINDOW_DEFAULT;
 	x->cap_tab = 64;
@@ -158,17 +155,22 @@ static void lexicon_free(struct lexicon *x)
 	free(x);
 }
 
-mood_lexicons *mood_new(void)
+mood_lexicons *mood_new(const struct language_set *langs)
 {
-	return xcalloc(1, sizeof(mood_lexicons));
+	mood_lexicons *m = xcalloc(1, sizeof(*m));
+	language_set_copy(&m->langs, langs);
+	m->lex = xcalloc(m->langs.n + 1, sizeof(*m->lex));
+	return m;
 }
 
 void mood_free(mood_lexicons *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < N_LANGS; i++)
+	for (size_t i = 0; i < m->langs.n; i++)
 		lexicon_free(m->lex[i]);
+	free(m->lex);
+	language_set_clear(&m->langs);
 	free(m);
 }
 
@@ -513,13 +515,13 @@ int mood_parse(mood_lexicons *m, const char *file, const char *lang, const char 
 	static const char *const keys[] = {"negative", "positive", "negators", "intensifiers",
 					   "profanity", "threats", "negation_window", NULL};
 	size_t before = diag_count(d);
-	int li = lang ? lang_index(lang) : -1;
+	int li = lang && language_valid_code(lang) ? lang_index(m, lang) : -1;
 	const yamldoc_node *root, *n;
 	yamldoc *doc;
 
 	if (li < 0) {
-		diag_add(d, file, 0, "mood lexicons are for en, pl and pt, not '%s'",
-			 lang ? lang : "");
+		diag_add(d, file, 0, "no language '%s' for this mood lexicon (a language needs "
+			 "rules/<code>/%s)", lang ? lang : "", LANGUAGE_FILE);
 		return -1;
 	}
 	if (len > MOOD_FILE_MAX) {
@@ -529,7 +531,7 @@ int mood_parse(mood_lexicons *m, const char *file, const char *lang, const char 
 	}
 	if (!(doc = yamldoc_parse(file, 1, buf, len, d)))
 		return -1;
-	struct parse p = {.doc = doc, .file = file, .x = lexicon_new(lang), .d = d};
+	struct parse p = {.doc = doc, .file = file, .x = lexicon_new(&m->langs.v[li]), .d = d};
 	root = yamldoc_root(doc);
 	if (root && yamldoc_kind(root) != YAMLDOC_MAP) {
 		diag_add(d, file, yamldoc_line(root),
@@ -569,59 +571,38 @@ done:
 }
 
 
-/* One load's state. */
-struct load {
-	mood_lexicons *m;
-	struct diag *d;
-};
-
-/* One entry of rules/ (a content_entry_fn): a language directory's
- * mood.yaml, when it has one. Everything else is rules.c's to report. */
-static void load_entry(void *ud, const char *path, const char *name, const struct stat *st)
+mood_lexicons *mood_load(const char *rules_dir, const struct language_set *langs,
+			 struct diag *d)
 {
-	struct load *l = ud;
-	struct stat fst;
-	char *buf;
-	size_t len;
-
-	if (!S_ISDIR(st->st_mode) || lang_index(name) < 0)
-		return;
-	char *file = content_path_join(path, RULES_MOOD_FILE);
-	/* a missing file is an empty lexicon; anything else (a directory, a
-	 * file we may not read) is content_read_file's problem to report */
-	if ((stat(file, &fst) == 0 || errno != ENOENT) &&
-	    content_read_file(file, MOOD_FILE_MAX, &buf, &len, l->d) == 0) {
-		mood_parse(l->m, file, name, buf, len, l->d);
-		free(buf);
-	}
-	free(file);
-}
-
-mood_lexicons *mood_load(const char *rules_dir, struct diag *d)
-{
-	struct load l = {.m = mood_new(), .d = d};
+	mood_lexicons *m = mood_new(langs);
 	size_t before = diag_count(d);
-	struct stat st;
 
-	if (stat(rules_dir, &st) < 0 && errno == ENOENT)
-		return l.m; /* no rules at all: rules.c says so if it matters */
-	if (content_list_dir(rules_dir, "the rules directory", load_entry, &l, NULL, d) < 0 ||
-	    diag_count(d) != before) {
-		mood_free(l.m);
+	for (size_t i = 0; i < m->langs.n; i++) {
+		char *dir = content_path_join(rules_dir, m->langs.v[i].code);
+		char *file = content_path_join(dir, RULES_MOOD_FILE);
+		struct stat fst;
+		char *buf;
+		size_t len;
+		/* a missing file is an empty lexicon; anything else (a directory, a
+		 * file we may not read) is content_read_file's problem to report */
+		if ((stat(file, &fst) == 0 || errno != ENOENT) &&
+		    content_read_file(file, MOOD_FILE_MAX, &buf, &len, d) == 0) {
+			mood_parse(m, file, m->langs.v[i].code, buf, len, d);
+			free(buf);
+		}
+		free(file);
+		free(dir);
+	}
+	if (diag_count(d) != before) {
+		mood_free(m);
 		return NULL;
 	}
-	return l.m;
+	return m;
 }
 
 int mood_has_lang(const mood_lexicons *m, const char *lang)
 {
-	char code[3];
-	if (!m || !lang || !lang[0] || !lang[1])
-		return 0;
-	code[0] = (char)(lang[0] | 0x20);
-	code[1] = (char)(lang[1] | 0x20);
-	code[2] = 0;
-	int li = lang_index(code);
+	int li = m && lang ? lang_index(m, lang) : -1;
 	return li >= 0 && m->lex[li] != NULL;
 }
 
@@ -1066,21 +1047,24 @@ static void why_write(struct why *y, char *out, size_t size)
  * Scoring
  * --------------------------------------------------------------------- */
 
-/* The lexicon for a language tag, falling back to English; NULL when m
- * has neither. *code gets the two-letter code used. */
-static const struct lexicon *pick(const mood_lexicons *m, const char *lang, char code[3])
+/* The lexicon for a language tag, falling back to English, then to the
+ * first language with one; NULL when m has none. *code gets the code used
+ * ("" with none). */
+static const struct lexicon *pick(const mood_lexicons *m, const char *lang, char code[4])
 {
-	int li = -1;
-	if (lang && lang[0] && lang[1] && (lang[2] == 0 || lang[2] == '-' || lang[2] == '_')) {
-		code[0] = (char)(lang[0] | 0x20);
-		code[1] = (char)(lang[1] | 0x20);
-		code[2] = 0;
-		li = lang_index(code);
+	int li = m && lang ? lang_index(m, lang) : -1;
+
+	if (m && (li < 0 || !m->lex[li]))
+		li = lang_index(m, "en");
+	for (size_t i = 0; m && (li < 0 || !m->lex[li]) && i < m->langs.n; i++)
+		if (m->lex[i])
+			li = (int)i;
+	if (!m || li < 0 || !m->lex[li]) {
+		code[0] = '\0';
+		return NULL;
 	}
-	if (li < 0 || !m || !m->lex[li])
-		li = 0;
-	memcpy(code, mood_langs[li], 3);
-	return m ? m->lex[li] : NULL;
+	snprintf(code, 4, "%s", m->langs.v[li].code);
+	return m->lex[li];
 }
 
 /* Entries already counted in this message: a repeat counts for less. */
@@ -1202,7 +1186,7 @@ static double read_words(const struct lexicon *x, const struct tokens *t, const 
 void mood_score(const mood_lexicons *m, const char *lang, const char *text, size_t len,
 		struct mood_score *out)
 {
-	char code[3];
+	char code[4];
 	const struct lexicon *x = pick(m, lang, code);
 	struct why y = {.n = 0};
 	struct tokens t;
@@ -1211,7 +1195,7 @@ void mood_score(const mood_lexicons *m, const char *lang, const char *text, size
 	double evidence = 0, positive = 0;
 
 	memset(out, 0, sizeof(*out));
-	memcpy(out->lang, code, 3);
+	snprintf(out->lang, sizeof(out->lang), "%s", code);
 	if (!text || !len)
 		return;
 	if (len > MOOD_TEXT_MAX)

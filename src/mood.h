@@ -26,6 +26,7 @@
 #include <stddef.h>
 
 #include "diag.h"
+#include "language.h"
 
 /* A message is upset when its score is at least this. Chosen on the dev
  * splits of the evaluation sets (docs/benchmarks.md, "Mood"). */
@@ -48,27 +49,28 @@ enum mood_threat {
 
 typedef struct mood_lexicons mood_lexicons;
 
-/* Loads rules_dir/<lang>/mood.yaml (borrowed path) for every language
- * directory of rules_dir ("en", "pt", "pl") that has one. Returns new
- * lexicons (free with mood_free), or NULL after adding every problem to d
- * as "file:line: reason". A rules_dir without mood files, or without any
- * language directory, or missing altogether, gives empty lexicons: then
- * only the signals that need no words (capitals, punctuation, emoji) count.
- * Aborts only when out of memory. */
-mood_lexicons *mood_load(const char *rules_dir, struct diag *d);
+/* Loads rules_dir/<code>/mood.yaml (borrowed path) for every language of
+ * langs (borrowed; copied) that has one. Returns new lexicons (free with
+ * mood_free), or NULL after adding every problem to d as "file:line:
+ * reason". Languages without a mood file, or none at all, give empty
+ * lexicons: then only the signals that need no words (capitals,
+ * punctuation, emoji) count. Aborts only when out of memory. */
+mood_lexicons *mood_load(const char *rules_dir, const struct language_set *langs,
+			 struct diag *d);
 
 /* Parses one mood file's bytes (borrowed) into m as the lexicon of lang
- * ("en", "pt" or "pl"), replacing any it had; file names it in messages.
- * Returns 0, or -1 after adding every problem to d (then m is unchanged).
- * mood_load() calls it; tests and tools may too. */
+ * (one of m's languages), replacing any it had; file names it in
+ * messages. Returns 0, or -1 after adding every problem to d (then m is
+ * unchanged). mood_load() calls it; tests and tools may too. */
 int mood_parse(mood_lexicons *m, const char *file, const char *lang, const char *buf,
 	       size_t len, struct diag *d);
 
-/* Returns new, empty lexicons (free with mood_free). */
-mood_lexicons *mood_new(void);
+/* Returns new, empty lexicons for langs (borrowed; copied; NULL: none),
+ * to be freed with mood_free. */
+mood_lexicons *mood_new(const struct language_set *langs);
 void mood_free(mood_lexicons *m);
 
-/* 1 when m has a lexicon for lang (its first two letters). */
+/* 1 when m has a lexicon for lang (a code or tag: "pt-BR" is pt). */
 int mood_has_lang(const mood_lexicons *m, const char *lang);
 
 struct mood_score {
@@ -78,7 +80,7 @@ struct mood_score {
 	int threat_kinds;      /* enum mood_threat bits */
 	int profanity;         /* swearing or insults (words, or the middle-finger emoji) */
 	int shouting;          /* written mostly or largely in capitals */
-	char lang[4];          /* the lexicon used: "en", "pt", "pl" */
+	char lang[4];          /* the lexicon used ("en", "pt", "pl"), "" for none */
 	char why[160];         /* the words and signals that drove it, strongest first,
 				* e.g. "very frustrated, lawyer (legal), CAPS, !!!";
 				* UTF-8, never cut inside a character; "" when

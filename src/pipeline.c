@@ -51,8 +51,21 @@ pipeline *pipeline_open(const struct config *cfg, const logger *lg, struct metri
 	p->m = m;
 	p->br = brain_load(cfg->content_dir, &blim, lg, d);
 	snprintf(path, sizeof(path), "%s/rules", cfg->content_dir);
-	p->mood = mood_load(path, d);
-	p->canned = canned_load(path, d);
+	if (p->br) {
+		p->mood = mood_load(path, brain_language_set(p->br), d);
+		p->canned = canned_load(path, brain_language_set(p->br), d);
+	} else {
+		/* still check the mood lexicons and canned responses, with the
+		 * languages that did load (rules_load reported the rest) */
+		struct language_set langs = {0};
+		struct diag scratch;
+		diag_init(&scratch);
+		language_set_load(path, &langs, &scratch);
+		diag_clear(&scratch);
+		p->mood = mood_load(path, &langs, d);
+		p->canned = canned_load(path, &langs, d);
+		language_set_clear(&langs);
+	}
 	snprintf(path, sizeof(path), "%s/lua/pipeline.lua", cfg->content_dir);
 	p->sc = script_open(path, &lim, lg, err, sizeof(err));
 	if (!p->sc)
@@ -63,7 +76,12 @@ pipeline *pipeline_open(const struct config *cfg, const logger *lg, struct metri
 	if (p->br && p->flows)
 		check_flow_refs(p, d);
 	if (p->br && brain_languages(p->br)[0] && brain_languages(p->br)[1]) {
-		p->li = langid_open(brain_languages(p->br), LANGID_DIR, err, sizeof(err));
+		const struct language *defs[LANGUAGES_MAX];
+		size_t n = 0;
+		for (const char *const *c = brain_languages(p->br); *c && n < LANGUAGES_MAX; c++)
+			if ((defs[n] = language_find(brain_language_set(p->br), *c)))
+				n++;
+		p->li = langid_open(defs, n, LANGID_DIR, err, sizeof(err));
 		if (!p->li)
 			diag_add(d, NULL, 0, "%s (the Debian package libexttextcat-data has them)", err);
 	}

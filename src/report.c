@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "language.h"
 #include "pipeline.h"
 #include "storesync.h"
 #include "text.h"
@@ -193,7 +194,8 @@ static int unanswered(storesync *st, const struct config *cfg, int64_t span, con
 	struct metrics m;
 	struct diag d;
 	pipeline *p;
-	analyzer *an = analyzer_new("en");
+	const struct language_set *langs;
+	analyzer *an[LANGUAGES_MAX + 1] = {0}; /* per language, then one without */
 
 	job->now_ms = clock_wall_ms();
 	job->started_ms = job->now_ms - span;
@@ -202,17 +204,33 @@ static int unanswered(storesync *st, const struct config *cfg, int64_t span, con
 	store_job_free(job);
 	if (!rows) {
 		fprintf(stderr, "supportd report: the store could not answer\n");
-		analyzer_free(an);
 		return 1;
 	}
+
+	/* the bot as it is today: each question's words as its language reads
+	 * them, and the nearest FAQ entry */
+	metrics_init(&m);
+	diag_init(&d);
+	p = pipeline_open(cfg, &lg, &m, NULL, &d);
+	if (!p)
+		fprintf(stderr, "supportd report: the content in %s has problems; no nearest entries "
+				"(run supportd check)\n", cfg->content_dir);
+	diag_clear(&d);
+	langs = p ? brain_language_set(pipeline_brain(p)) : NULL;
+
 	json_array_foreach(rows, i, row) {
 		const char *text = json_string_value(json_object_get(row, "text"));
 		const char *kind = json_string_value(json_object_get(row, "kind"));
+		const struct language *lang =
+			language_find(langs, json_string_value(json_object_get(row, "lang")));
+		size_t li = lang ? (size_t)(lang - langs->v) : LANGUAGES_MAX;
 		struct terms t;
 		size_t k;
 		if (!text || !kind)
 			continue;
-		terms_of(an, text, &t);
+		if (!an[li])
+			an[li] = analyzer_new(lang);
+		terms_of(an[li], text, &t);
 		for (k = 0; k < ng && overlap(&g[k].key, &t) < GROUP_SIMILAR; k++)
 			;
 		if (k == ng) {
@@ -232,15 +250,6 @@ static int unanswered(storesync *st, const struct config *cfg, int64_t span, con
 				    json_integer(json_integer_value(json_object_get(g[k].kinds, kind)) + 1));
 	}
 	qsort(g, ng, sizeof(*g), by_count);
-
-	/* the nearest FAQ entry, as the bot would rank it today */
-	metrics_init(&m);
-	diag_init(&d);
-	p = pipeline_open(cfg, &lg, &m, NULL, &d);
-	if (!p)
-		fprintf(stderr, "supportd report: the content in %s has problems; no nearest entries "
-				"(run supportd check)\n", cfg->content_dir);
-	diag_clear(&d);
 	for (i = 0; i < ng; i++) {
 		json_t *o = json_pack("{s:I, s:o, s:o}", "count", (json_int_t)g[i].count, "examples",
 				      g[i].examples, "kinds", g[i].kinds);
@@ -271,8 +280,9 @@ static int unanswered(storesync *st, const struct config *cfg, int64_t span, con
 		terms_clear(&g[i].key);
 	}
 	free(g);
+	for (i = 0; i <= LANGUAGES_MAX; i++)
+		analyzer_free(an[i]);
 	pipeline_close(p);
-	analyzer_free(an);
 	if (json) {
 		json_t *top = json_pack("{s:s, s:I, s:o}", "since", since, "questions",
 					(json_int_t)json_array_size(rows), "groups", out);

@@ -3,6 +3,7 @@
 #include "rules.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,7 @@ void rule_set_clear(struct rule_set *s)
 	for (size_t i = 0; i < s->n; i++)
 		intent_clear(&s->v[i]);
 	free(s->v);
+	language_set_clear(&s->languages);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -518,13 +520,14 @@ struct load {
 };
 
 /* One entry of rules/<lang>/ (a content_entry_fn): loads NAME.yaml.
- * mood.yaml is the language's mood lexicon, which mood.c reads. */
+ * mood.yaml is the language's mood lexicon, which mood.c reads, and
+ * language.yaml its definition, which root_entry read. */
 static void lang_file(void *ud, const char *path, const char *name, const struct stat *st)
 {
 	struct load *l = ud;
 	char *buf;
 	size_t len;
-	if (!strcmp(name, RULES_MOOD_FILE)) {
+	if (!strcmp(name, RULES_MOOD_FILE) || !strcmp(name, LANGUAGE_FILE)) {
 		return;
 	} else if (S_ISDIR(st->st_mode)) {
 		diag_add(l->d, path, 0,
@@ -562,6 +565,28 @@ static void load_lang(struct load *l, const char *dir, const char *lang)
 				    l->d);
 }
 
+/* A language directory, rules/<code>/: its language.yaml, then its
+ * intents. */
+static void load_language(struct load *l, const char *dir, const char *code)
+{
+	char *file = content_path_join(dir, LANGUAGE_FILE);
+	struct language lang;
+	struct stat st;
+
+	if (stat(file, &st) < 0 && errno == ENOENT) {
+		diag_add(l->d, dir, 0,
+			 "no %s: a language directory needs one, to say how its text is read "
+			 "(docs/content.md, \"Adding a language\")",
+			 LANGUAGE_FILE);
+	} else if (language_load(file, code, &lang, l->d) == 0 &&
+		   language_set_add(&l->out->languages, &lang) < 0) {
+		diag_add(l->d, dir, 0, "more than %d languages: this one is not loaded",
+			 LANGUAGES_MAX);
+	}
+	free(file);
+	load_lang(l, dir, code);
+}
+
 /* One entry of rules/ (a content_entry_fn): a language directory or
  * thresholds.yaml. */
 static void root_entry(void *ud, const char *path, const char *name, const struct stat *st)
@@ -572,11 +597,13 @@ static void root_entry(void *ud, const char *path, const char *name, const struc
 	if (S_ISDIR(st->st_mode)) {
 		if (!strcmp(name, RULES_CANNED_DIR))
 			return; /* agents' canned responses: canned.c reads them */
-		if (faq_lang_supported(name))
-			load_lang(l, path, name);
+		if (language_valid_code(name))
+			load_language(l, path, name);
 		else
 			diag_add(l->d, path, 0,
-				 "not a language directory: rules languages are en, pl and pt");
+				 "not a language directory: a language directory is named by "
+				 "its two-letter ISO 639-1 code, such as %s/en/",
+				 l->rules_dir);
 	} else if (strcmp(name, "thresholds.yaml") == 0) {
 		if (content_read_file(path, RULES_FILE_MAX, &buf, &len, l->d) == 0) {
 			rules_parse_thresholds(path, buf, len, &l->out->thresholds, l->d);

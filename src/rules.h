@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "language.h"
 #include "faq.h"
 
 #define RULES_FILE_MAX (256 * 1024)  /* bytes of one rules file */
@@ -71,14 +72,17 @@ struct rule_set {
 	size_t n;
 	struct rule_thresholds thresholds;
 	size_t cap;
+	struct language_set languages;  /* every rules/<code>/language.yaml */
 };
 
 /* The built-in thresholds: answer 0.55, clarify 0.35, clarify_margin 0.15. */
 void rules_thresholds_default(struct rule_thresholds *t);
 
-/* Loads rules_dir (borrowed): every rules_dir/<lang>/NAME.yaml for each
- * supported language, and rules_dir/thresholds.yaml (built-in defaults
- * when it is missing). Appends the valid intents to *out (which the caller
+/* Loads rules_dir (borrowed): for each language directory
+ * rules_dir/<code>/ (an ISO 639-1 code), its language.yaml (into
+ * out->languages; a language directory without one is a problem) and
+ * every other NAME.yaml but mood.yaml; and rules_dir/thresholds.yaml
+ * (built-in defaults when it is missing). Appends the valid intents to *out (which the caller
  * owns and releases with rule_set_clear; start it zeroed, then the
  * thresholds are set here). Problems go to d. Returns 0 when there were
  * none, -1 otherwise; out holds the valid intents either way. A missing
@@ -86,7 +90,8 @@ void rules_thresholds_default(struct rule_thresholds *t);
  * its language is reported (naming both files) and left out. */
 int rules_load(const char *rules_dir, struct rule_set *out, struct diag *d);
 
-/* Frees every intent (and compiled pattern) and the array, and zeroes *s. */
+/* Frees every intent (and compiled pattern), the array and the
+ * languages, and zeroes *s. */
 void rule_set_clear(struct rule_set *s);
 
 /* Parses one rules file's bytes (borrowed); file names it in messages and

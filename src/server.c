@@ -12,6 +12,8 @@
 #include "clock.h"
 #include "daemon.h"
 #include "desk.h"
+#include "flow.h"
+#include "pipeline.h"
 #include "reload.h"
 
 #define SIGNAL_PROTOCOL "supportd-signal"
@@ -289,6 +291,46 @@ static char *with_content_metrics(struct daemon *d, char *text)
 	return out;
 }
 
+#define WIDGET_PLACEHOLDER "\"__SUPPORTD_STRINGS__\""
+#define WIDGET_FILE_MAX (4 << 20)
+
+/* /widget.js: the built widget (make widget) with the catalogs' widget
+ * strings (flowhost_widget_strings) in place of its placeholder, so that
+ * the widget speaks every language of lua/locale/ and the page makes no
+ * second request (a host page's CSP need only allow the script and the
+ * websocket). A new string, or NULL when the file cannot be read. */
+static char *widget_js(struct daemon *d)
+{
+	char path[PATH_MAX + 16], *buf, *at, *out;
+	const char *strings = d->pipeline ? flowhost_widget_strings(pipeline_flows(d->pipeline)) : NULL;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/widget.js", d->server_state->widget_dir);
+	if (!(f = fopen(path, "rb")))
+		return NULL;
+	buf = malloc(WIDGET_FILE_MAX + 1);
+	if (!buf)
+		abort();
+	n = fread(buf, 1, WIDGET_FILE_MAX + 1, f);
+	fclose(f);
+	if (n > WIDGET_FILE_MAX) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	if (!(at = strstr(buf, WIDGET_PLACEHOLDER)) || !strings)
+		return buf;
+	out = malloc(n - strlen(WIDGET_PLACEHOLDER) + strlen(strings) + 1);
+	if (!out)
+		abort();
+	memcpy(out, buf, (size_t)(at - buf));
+	strcpy(out + (at - buf), strings);
+	strcat(out, at + strlen(WIDGET_PLACEHOLDER));
+	free(buf);
+	return out;
+}
+
 static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 			 size_t len)
 {
@@ -317,13 +359,10 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		if (!strcmp(uri, "/api/stats"))
 			return api_stats(d, wsi, pss);
 		if (!strcmp(uri, "/widget.js")) {
-			char file[PATH_MAX + 16];
-			snprintf(file, sizeof(file), "%s/widget.js", d->server_state->widget_dir);
-			int n = lws_serve_http_file(wsi, file, "application/javascript; charset=utf-8",
-						    NULL, 0);
-			if (n < 0 || (n > 0 && lws_http_transaction_completed(wsi)))
-				return -1;
-			return 0;
+			char *js = widget_js(d);
+			if (js)
+				return respond(wsi, pss, HTTP_STATUS_OK,
+					       "application/javascript; charset=utf-8", js);
 		}
 		lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
 		return lws_http_transaction_completed(wsi) ? -1 : 0;

@@ -12,59 +12,9 @@
 #include <utf8proc.h>
 #include <uthash.h>
 
-/* Function words, already folded (lower case, no accents). These are the
- * common closed-class words of each language, not a list tuned to any data:
- * the FAQ index skips them so "how do I" does not outweigh "password". */
-static const char *const stop_en[] = {
-	"a", "about", "am", "an", "and", "any", "are", "as", "at", "be", "been", "being",
-	"but", "by", "could", "did", "do", "does", "doing", "for", "from", "had", "has",
-	"have", "having", "he", "her", "here", "hers", "him", "his", "i", "im", "ive", "if",
-	"in", "into", "is", "it", "its", "itself", "just", "me", "my", "myself", "of", "on",
-	"or", "our", "ours", "please", "she", "so", "some", "than", "that", "the", "their",
-	"them", "then", "there", "these", "they", "this", "those", "to", "too", "us", "very",
-	"was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "will",
-	"with", "would", "you", "your", "yours", "yourself", "hi", "hello", "thanks", "can",
-	"how", "should", "shall", "may", "might", "must", "ok", "okay", "also", "again",
-};
-static const char *const stop_pt[] = {
-	"a", "ao", "aos", "aquela", "aquele", "aqueles", "aquilo", "as", "ate", "com", "como",
-	"da", "das", "de", "dela", "dele", "deles", "depois", "do", "dos", "e", "ela", "elas",
-	"ele", "eles", "em", "entre", "era", "essa", "esse", "esta", "estao", "estas", "este",
-	"estou", "eu", "foi", "ha", "isso", "isto", "ja", "lhe", "mais", "mas", "me", "mesmo",
-	"meu", "meus", "minha", "minhas", "muito", "na", "nas", "nem", "no", "nos", "nossa",
-	"nosso", "num", "numa", "o", "os", "ou", "para", "pela", "pelas", "pelo", "pelos",
-	"por", "pra", "qual", "quando", "que", "quem", "se", "seu", "seus", "so", "sua",
-	"suas", "tambem", "te", "tem", "ter", "teu", "tua", "um", "uma", "umas", "uns", "voce",
-	"voces", "vos", "ola", "oi", "obrigado", "obrigada", "favor", "poderia", "pode",
-	"posso", "gostaria",
-};
-static const char *const stop_pl[] = {
-	"a", "aby", "ale", "bo", "by", "byc", "byl", "byla", "bylo", "czy", "dla", "do",
-	"gdy", "gdzie", "i", "ich", "ja", "jak", "jaki", "jakie", "jego", "jej", "jest",
-	"jestem", "juz", "ktora", "ktore", "ktory", "mi", "mnie", "mam", "moj", "moja",
-	"moje", "moze", "na", "nad", "nam", "nas", "o", "od", "oraz", "po", "pod", "przez",
-	"przy", "sa", "sie", "tak", "tam", "te", "tego", "tej", "ten", "to", "tu", "tym",
-	"u", "w", "we", "z", "za", "ze", "zeby", "co", "mozna", "prosze", "czesc", "dzien",
-	"dobry", "witam", "dziekuje", "moge", "chce", "chcialbym", "chcialabym",
-};
+#include "language.h"
+#include "xalloc.h"
 
-struct lang_def {
-	const char *code;
-	const char *snowball;           /* NULL: no Snowball stemmer */
-	const char *const *stop;
-	size_t n_stop;
-	const char *hunspell;           /* the Hunspell dictionary's name, or NULL */
-};
-
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-static const struct lang_def langs[] = {
-	{"en", "english", stop_en, N(stop_en), NULL},
-	{"pt", "portuguese", stop_pt, N(stop_pt), NULL},
-	{"pl", NULL, stop_pl, N(stop_pl), "pl_PL"},
-};
-
-/* Without Snowball or Hunspell, a word's first letters stand in. */
-#define PREFIX_STEM_LETTERS 6
 #define STEM_CACHE_MAX 200000   /* words whose Hunspell stem is remembered */
 
 /* A word as typed (lower case, accents kept) and its folded stem, "" when
@@ -76,14 +26,15 @@ struct stem_memo {
 };
 
 struct analyzer {
-	char lang[8];
-	const struct lang_def *def;  /* NULL for an unsupported language */
+	char lang[8];                /* "" without a language */
 	struct sb_stemmer *stemmer;  /* owned; NULL without Snowball */
+	char *hunspell;              /* owned: the dictionary's name, or NULL */
 	struct dictionary *dict;     /* NULL without a Hunspell dictionary */
 	int own_dict;                /* dict is the analyzer's, not a lemmatizer's */
+	int prefix;                  /* letters of a prefix stem; 0: whole words */
 	struct stem_memo *memo;      /* owned uthash */
 	size_t n_memo;
-	const char **stop;           /* owned array, sorted */
+	char **stop;                 /* owned, sorted */
 	size_t n_stop;
 };
 
@@ -92,49 +43,37 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static const struct lang_def *lang_find(const char *lang)
-{
-	if (!lang)
-		return NULL;
-	for (size_t i = 0; i < N(langs); i++)
-		if (!strcmp(langs[i].code, lang))
-			return &langs[i];
-	return NULL;
-}
-
-int text_lang_supported(const char *lang)
-{
-	return lang_find(lang) != NULL;
-}
-
 /* A Hunspell dictionary: loading one takes 0.2 s and 31 MiB (Polish), so
  * the daemon loads it once (a lemmatizer) and its analyzers share it. Any
  * thread may look up a word: the lock covers Hunspell and the two iconv
  * states, which are not thread-safe. */
 struct dictionary {
-	char lang[8];
+	char name[40];               /* "pl_PL" */
 	Hunhandle *h;
 	iconv_t to, from;            /* UTF-8 <-> the dictionary's encoding */
 	pthread_mutex_t lock;
 };
 
-/* lang's dictionary from TEXT_HUNSPELL_DIR, when it is there (bench/
- * pl_stem_eval.c measured it against the prefix); NULL otherwise. */
-static struct dictionary *dictionary_open(const struct lang_def *def)
+/* The dictionary `name` from TEXT_HUNSPELL_DIR, when it is there (bench/
+ * pl_stem_eval.c measured Polish's against the prefix); NULL otherwise.
+ * The name was checked by language.c: never a path. */
+static struct dictionary *dictionary_open(const char *name)
 {
 	char aff[512], dic[512];
 	struct dictionary *dt;
 	FILE *f;
 
-	snprintf(aff, sizeof(aff), "%s/%s.aff", TEXT_HUNSPELL_DIR, def->hunspell);
-	snprintf(dic, sizeof(dic), "%s/%s.dic", TEXT_HUNSPELL_DIR, def->hunspell);
+	if (strchr(name, '/') || strlen(name) >= sizeof(dt->name))
+		return NULL;
+	snprintf(aff, sizeof(aff), "%s/%s.aff", TEXT_HUNSPELL_DIR, name);
+	snprintf(dic, sizeof(dic), "%s/%s.dic", TEXT_HUNSPELL_DIR, name);
 	if (!(f = fopen(dic, "r")))
 		return NULL;
 	fclose(f);
 	dt = calloc(1, sizeof(*dt));
 	if (!dt)
 		abort();
-	snprintf(dt->lang, sizeof(dt->lang), "%s", def->code);
+	snprintf(dt->name, sizeof(dt->name), "%s", name);
 	dt->h = Hunspell_create(aff, dic);
 	if (!dt->h) {
 		free(dt);
@@ -198,6 +137,7 @@ static char *dictionary_stem(struct dictionary *dt, const char *word, size_t len
 #define LEMMATIZER_MAX 8
 
 struct lemmatizer {
+	pthread_mutex_t lock;                    /* over dict and n */
 	struct dictionary *dict[LEMMATIZER_MAX]; /* owned */
 	size_t n;
 };
@@ -208,9 +148,7 @@ lemmatizer *lemmatizer_open(void)
 
 	if (!lz)
 		abort();
-	for (size_t i = 0; i < sizeof(langs) / sizeof(langs[0]) && lz->n < LEMMATIZER_MAX; i++)
-		if (langs[i].hunspell && (lz->dict[lz->n] = dictionary_open(&langs[i])))
-			lz->n++;
+	pthread_mutex_init(&lz->lock, NULL);
 	return lz;
 }
 
@@ -220,55 +158,74 @@ void lemmatizer_close(lemmatizer *lz)
 		return;
 	for (size_t i = 0; i < lz->n; i++)
 		dictionary_close(lz->dict[i]);
+	pthread_mutex_destroy(&lz->lock);
 	free(lz);
+}
+
+/* lz's dictionary `name`, opened on first use; NULL when it is missing or
+ * lz is full. */
+static struct dictionary *lemmatizer_get(lemmatizer *lz, const char *name)
+{
+	struct dictionary *dt = NULL;
+
+	pthread_mutex_lock(&lz->lock);
+	for (size_t i = 0; i < lz->n && !dt; i++)
+		if (!strcmp(lz->dict[i]->name, name))
+			dt = lz->dict[i];
+	if (!dt && lz->n < LEMMATIZER_MAX && (dt = dictionary_open(name)))
+		lz->dict[lz->n++] = dt;
+	pthread_mutex_unlock(&lz->lock);
+	return dt;
 }
 
 const char *analyzer_stemmer(const analyzer *a)
 {
-	return a->stemmer ? "snowball" : a->dict ? "hunspell" : a->def ? "prefix" : "none";
+	return a->stemmer ? "snowball" : a->dict ? "hunspell" : a->prefix ? "prefix" : "none";
 }
 
-analyzer *analyzer_new(const char *lang)
+analyzer *analyzer_new(const struct language *lang)
 {
 	return analyzer_new_with(lang, 1);
 }
 
-analyzer *analyzer_new_shared(const char *lang, lemmatizer *lz)
+analyzer *analyzer_new_shared(const struct language *lang, lemmatizer *lz)
 {
 	analyzer *a;
 
 	if (!lz)
 		return analyzer_new(lang);
 	a = analyzer_new_with(lang, 0);
-	for (size_t i = 0; a->def && a->def->hunspell && i < lz->n; i++)
-		if (!strcmp(lz->dict[i]->lang, a->def->code))
-			a->dict = lz->dict[i];
+	if (a->hunspell)
+		a->dict = lemmatizer_get(lz, a->hunspell);
 	return a;
 }
 
-analyzer *analyzer_new_with(const char *lang, int lemmas)
+analyzer *analyzer_new_with(const struct language *lang, int lemmas)
 {
 	analyzer *a = calloc(1, sizeof(*a));
 
 	if (!a)
 		abort();
-	snprintf(a->lang, sizeof(a->lang), "%s", lang ? lang : "");
-	a->def = lang_find(lang);
-	if (!a->def)
+	if (!lang)
 		return a;
-	if (a->def->snowball) {
-		a->stemmer = sb_stemmer_new(a->def->snowball, "UTF_8");
+	snprintf(a->lang, sizeof(a->lang), "%s", lang->code);
+	if (lang->snowball) {
+		a->stemmer = sb_stemmer_new(lang->snowball, "UTF_8");
 		if (!a->stemmer)
-			abort(); /* only fails when out of memory: the names are built in */
+			abort(); /* language.c checked the name: only out of memory */
 	}
-	if (a->def->hunspell && lemmas)
-		a->own_dict = (a->dict = dictionary_open(a->def)) != NULL;
-	a->n_stop = a->def->n_stop;
-	a->stop = malloc(a->n_stop * sizeof(*a->stop));
-	if (!a->stop)
-		abort();
-	memcpy(a->stop, a->def->stop, a->n_stop * sizeof(*a->stop));
-	qsort(a->stop, a->n_stop, sizeof(*a->stop), cmp_str);
+	a->prefix = lang->snowball ? 0 : lang->prefix;
+	if (lang->hunspell) {
+		a->hunspell = xstrdup(lang->hunspell);
+		if (lemmas)
+			a->own_dict = (a->dict = dictionary_open(lang->hunspell)) != NULL;
+	}
+	a->n_stop = lang->n_stop;
+	a->stop = a->n_stop ? xcalloc(a->n_stop, sizeof(*a->stop)) : NULL;
+	for (size_t i = 0; i < a->n_stop; i++)
+		a->stop[i] = xstrdup(lang->stop[i]);
+	if (a->n_stop)
+		qsort(a->stop, a->n_stop, sizeof(*a->stop), cmp_str); /* for analyzer_is_stop */
 	return a;
 }
 
@@ -286,7 +243,10 @@ void analyzer_free(analyzer *a)
 	}
 	if (a->own_dict)
 		dictionary_close(a->dict);
+	for (size_t i = 0; i < a->n_stop; i++)
+		free(a->stop[i]);
 	free(a->stop);
+	free(a->hunspell);
 	free(a);
 }
 
@@ -432,8 +392,8 @@ static void add_token(analyzer *a, struct tokens *t, const char *w, size_t len, 
 			sl = TEXT_TOKEN_MAX;
 		tk->stem = arena_put(ar, (const char *)st, &sl);
 		tk->stem_len = sl;
-	} else if (a->def) {
-		size_t sl = utf8_prefix(w, len, PREFIX_STEM_LETTERS);
+	} else if (a->prefix) {
+		size_t sl = utf8_prefix(w, len, (size_t)a->prefix);
 		tk->stem = arena_put(ar, w, &sl);
 		tk->stem_len = sl;
 	} else {

@@ -7,12 +7,13 @@
  *             decomposition mapped to their base ("ł" -> "l"); utf8proc.
  *   tokenise: maximal runs of letters, marks and digits; an apostrophe
  *             between two letters joins them ("don't" -> "dont").
- *   stem:     Snowball (libstemmer) for the language, applied to the folded
- *             word. Polish has no Snowball stemmer: Hunspell's Polish
- *             dictionary lemmatises the word as typed ("zamówienia" ->
- *             "zamówienie"), folded after; a word it does not know (typed
- *             without its accents, say) is its own stem. Without the
- *             dictionary, the folded word's first six letters stand in.
+ *   stem:     what the language's language.yaml names (language.h):
+ *             Snowball (libstemmer), applied to the folded word (English,
+ *             Portuguese); or a Hunspell dictionary, which lemmatises the
+ *             word as typed ("zamówienia" -> "zamówienie"), folded after,
+ *             a word it does not know (typed without its accents, say)
+ *             being its own stem (Polish); or, without either, the folded
+ *             word's first letters.
  *   stop:     each token says whether it is a stop word of the language.
  *             Consumers decide what to do with that (the FAQ index skips
  *             them, the intent model keeps them: "not" and "why" matter).
@@ -32,6 +33,7 @@
 #define TEXT_TOKENS_MAX 512
 
 typedef struct analyzer analyzer;
+struct language;
 
 struct token {
 	const char *word;   /* folded surface form, NUL-terminated */
@@ -51,19 +53,19 @@ struct tokens {
 	char *arena;        /* words and stems */
 };
 
-/* Returns a new analyzer for an ISO 639-1 language code ("en", "pt",
- * "pl"). Any other code gives an analyzer without stemmer or stop words;
- * text_lang_supported() says which codes have both. Aborts only when out of
- * memory. */
-analyzer *analyzer_new(const char *lang);
+/* Returns a new analyzer for a language (borrowed: the analyzer keeps
+ * copies of what it needs): its stemmer and stop words, as its
+ * language.yaml gives them (language.h). NULL gives an analyzer without
+ * stemmer or stop words. Aborts only when out of memory. */
+analyzer *analyzer_new(const struct language *lang);
 
 /* The same, but lemmas 0 leaves Hunspell out: the prefix stands in (for
  * the mood lexicons, written and measured that way, and lighter). */
-analyzer *analyzer_new_with(const char *lang, int lemmas);
+analyzer *analyzer_new_with(const struct language *lang, int lemmas);
 
-/* The Hunspell dictionaries of the languages that use one, loaded once
- * (0.2 s and 31 MiB for Polish) for analyzers to share: any thread may use
- * it. Never NULL; a language whose dictionary is missing has none. */
+/* Hunspell dictionaries, each loaded once on first use (0.2 s and 31 MiB
+ * for Polish) for analyzers to share: any thread may use it. Never NULL; a
+ * language whose dictionary is missing gets none (and its prefix). */
 typedef struct lemmatizer lemmatizer;
 lemmatizer *lemmatizer_open(void);
 /* After every analyzer that shares it. NULL is fine. */
@@ -71,17 +73,14 @@ void lemmatizer_close(lemmatizer *lz);
 
 /* analyzer_new, with lz's dictionary (borrowed) instead of a copy of its
  * own; lz NULL: analyzer_new. */
-analyzer *analyzer_new_shared(const char *lang, lemmatizer *lz);
+analyzer *analyzer_new_shared(const struct language *lang, lemmatizer *lz);
 void analyzer_free(analyzer *a);
 
 /* How it stems: "snowball", "hunspell", "prefix" or "none". */
 const char *analyzer_stemmer(const analyzer *a);
 
-/* The analyzer's language code. */
+/* The analyzer's language code ("" without a language). */
 const char *analyzer_lang(const analyzer *a);
-
-/* 1 when lang is one of the languages with a stemmer and stop words. */
-int text_lang_supported(const char *lang);
 
 /* Folds len bytes of UTF-8 (see above). Returns a new NUL-terminated string
  * the caller frees, with its length in *out_len, or NULL when the input is

@@ -11,7 +11,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { BIN, T, REPO_ROOT, makeContent, useCleanups } = require('./lib');
+const { BIN, T, REPO_ROOT, makeContent, copyLanguages, useCleanups } = require('./lib');
 
 const { defer, tempDir } = useCleanups();
 
@@ -185,7 +185,7 @@ function expectedStderr(csv, dir) {
     `${csv}:17: warning: id 'cancel-order' is taken by ${dir}/faq/en/cancel-order.md; ` +
       "this entry is 'cancel-order-2'",
     `${csv}:18: the answer is empty`,
-    `${csv}:19: lang 'de' is not supported: use en, pt or pl`,
+    `${csv}:19: lang 'de' is not a language of ${dir} (en, pl, pt)`,
     `${csv}:20: team 'Customer Care' is not valid: use up to 32 lower-case letters, ` +
       "digits, '-' and '_', starting with a letter",
     `${csv}:21: answer: raw HTML is not allowed ('<b>')`,
@@ -311,6 +311,7 @@ test('import-faq --dry-run prints the files and writes nothing', () => {
 
 test('import-faq into the current directory, with --lang for rows without one', () => {
   const dir = tempDir('supportd-e2e-import-');
+  copyLanguages(dir); // a content tree's languages: rules/<code>/language.yaml
   fs.writeFileSync(path.join(dir, 'sheet.csv'),
     '\ufeffquestion,answer\nGdzie jest moja przesyłka?,Sprawdź zakładkę **Zamówienia**.\n');
   const r = run([ 'import-faq', 'sheet.csv', '--lang', 'pl'], { cwd: dir });
@@ -324,6 +325,7 @@ test('import-faq into the current directory, with --lang for rows without one', 
 
 test('import-faq refuses a sheet without the required columns, and bad quoting', () => {
   const dir = tempDir('supportd-e2e-import-');
+  copyLanguages(dir);
   const sheet = path.join(dir, 'bad.csv');
   fs.writeFileSync(sheet, 'question,answr\nWhere is my order?,In your account.\n');
   let r = run(['import-faq', sheet, '--out', dir]);
@@ -355,7 +357,7 @@ test('import-faq usage errors exit 2', () => {
   const cases = [
     [[], /usage: supportd import-faq/],
     [[sheet, sheet], /usage: supportd import-faq/],
-    [[sheet, '--lang', 'de'], /--lang must be en, pt or pl/],
+    [[sheet, '--lang', 'de'], /--lang de is not a language of \. \(en, pl, pt\); a language is added with rules\/<code>\/language\.yaml/],
     [[sheet, '--out', path.join(dir, 'nope')], /not a directory/],
     [[path.join(dir, 'missing.csv')], /missing\.csv: cannot open: No such file/],
     [[sheet, '--bogus'], /usage: supportd import-faq/],
@@ -371,6 +373,7 @@ test('import-faq usage errors exit 2', () => {
   assert.match(h.stdout, /^usage: supportd import-faq FILE\.csv/);
   assert.equal(run(['help', 'import-faq']).stdout, h.stdout);
   assert.match(run(['--help']).stdout, /\n  import-faq /);
+  copyLanguages(dir);
   const ok = run(['import-faq', sheet, '--out', dir]);
   assert.equal(ok.status, 0);
   assert.equal(ok.stdout, `imported 0 entries to ${dir}/faq/en/, skipped 0 rows\n`);

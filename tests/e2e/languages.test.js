@@ -12,7 +12,7 @@ const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const {
   T, BIN, REPO_ROOT, sqlite, sqlQuote, makeContent, removeDir, useCleanups, useSharedDaemon,
-  addAgent, connectAgent,
+  addAgent, connectAgent, httpGet,
 } = require('./lib');
 const { startBackend } = require('./backend');
 
@@ -203,4 +203,103 @@ test('supportd check warns about a catalog text a language lacks', async () => {
   fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/^\s*\["flow\.busy"\][^\n]*\n/m, ''));
   const out = execFileSync(BIN, ['check', content], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   assert.match(out, /lua\/locale\/pl\.lua:1:1: warning: no text for 'flow\.busy': customers writing pl get the English one/);
+});
+
+// ------------------------------------------------- a fourth language: files
+
+// German, added the way docs/content.md ("Adding a language") says: its
+// language.yaml, intents, an FAQ entry and a catalog. No code knows German.
+const DE = {
+  'rules/de/language.yaml': 'name: Deutsch\nstemmer:\n  snowball: german\n' +
+    'stop_words: [der, die, das, und, ich, mein, meine, ist, wie, lange, bei, ihnen]\n' +
+    'detection:\n  fingerprint: de\n  rivals: [nl, da]\n',
+  'rules/de/account.yaml': 'intents:\n  - name: reset_password\n    label: Passwort zurücksetzen\n' +
+    '    team: accounts\n    examples:\n      - Ich habe mein Passwort vergessen\n' +
+    '      - Passwort zurücksetzen\n      - ich kann mich nicht anmelden\n' +
+    '      - mein Passwort funktioniert nicht mehr\n      - ich brauche ein neues Passwort\n' +
+    '    flow: password_reset\n',
+  'faq/de/lieferzeiten.md': '---\nid: shipping-times\ntitle: Wie lange die Lieferung dauert\n' +
+    'team: orders\nquestions:\n  - Wie lange dauert die Lieferung?\n  - Wann kommt meine Bestellung an?\n' +
+    '  - Lieferzeiten\n---\nDie **Standardlieferung** dauert 3–5 Werktage.\n',
+};
+
+function addGerman(content) {
+  for (const [name, text] of Object.entries(DE)) {
+    fs.mkdirSync(path.dirname(path.join(content, name)), { recursive: true });
+    fs.writeFileSync(path.join(content, name), text);
+  }
+  // the catalog: English with the texts this test reads translated (check
+  // would list any key it lacked)
+  const en = fs.readFileSync(path.join(content, 'lua', 'locale', 'en.lua'), 'utf8');
+  const de = en
+    .replace(/(\["reset\.ask_email"\] = )"[^"\n]*"/, '$1"Gern helfe ich beim Zurücksetzen. Wie lautet die E-Mail-Adresse Ihres Kontos?"')
+    .replace(/(\["widget\.title"\] = )"[^"\n]*"/, '$1"Kundenservice"')
+    .replace(/(\["widget\.send"\] = )"[^"\n]*"/, '$1"Senden"');
+  fs.writeFileSync(path.join(content, 'lua', 'locale', 'de.lua'), de);
+}
+
+test('a fourth language is files only: checked, detected, stemmed, answered, and in the widget', async () => {
+  const content = makeContent(undefined);
+  scope.defer(async () => removeDir(content));
+  addGerman(content);
+
+  // check passes (execFileSync throws on a non-zero exit), and has nothing
+  // to say about German but that it is thinner than English
+  const out = execFileSync(BIN, ['check', content], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.doesNotMatch(out, /error:/);
+  assert.doesNotMatch(out, /rules\/de\/language\.yaml/);
+
+  const d = await scope.daemon({ content, config: { chat: CHAT, flows: { backends: { api: B.url } } } });
+  // the widget says it is German, and gets German strings
+  const { c } = await customer({ lang: 'de' }, d);
+  const faq = await ask(c, 'Wie lange dauern die Lieferungen?');
+  assert.equal(faq.source, 'faq:shipping-times', JSON.stringify(faq));
+  assert.match(faq.text, /Werktage/);
+  const reset = await ask(c, 'Ich habe mein Passwort vergessen');
+  assert.match(reset.text, /Wie lautet die E-Mail-Adresse/);
+
+  // nothing says German: detected from what the customer writes
+  const { c: c2, w: w2 } = await customer({}, d);
+  const r = await ask(c2, 'Ich habe mein Passwort vergessen und kann mich nicht mehr anmelden');
+  assert.match(r.text, /Wie lautet die E-Mail-Adresse/, JSON.stringify(r));
+  assert.equal(convLang(d.dbPath, w2.conversation), 'de');
+
+  // /widget.js carries the catalogs' widget.* texts, German among them
+  const js = await httpGet(d.port, '/widget.js');
+  assert.equal(js.status, 200);
+  const m = js.body.match(/var CATALOGS = (\{.*?\});\n/);
+  assert.ok(m, 'the placeholder is replaced by the catalogs');
+  const catalogs = JSON.parse(m[1]);
+  assert.deepEqual(Object.keys(catalogs).sort(), ['de', 'en', 'pl', 'pt']);
+  assert.equal(catalogs.de.title, 'Kundenservice');
+  assert.equal(catalogs.de.send, 'Senden');
+  assert.equal(catalogs.pt.title, 'Apoio ao cliente');
+  assert.equal(catalogs.de.err.generic, catalogs.en.err.generic);
+});
+
+test('a language directory without language.yaml, and a broken one, are reported with file and line', () => {
+  const content = makeContent(undefined);
+  scope.defer(async () => removeDir(content));
+  addGerman(content);
+  fs.writeFileSync(path.join(content, 'rules', 'de', 'language.yaml'),
+    'name: Deutsch\nstemmer:\n  snowball: germn\n');
+  let r;
+  try {
+    execFileSync(BIN, ['check', content], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.fail('check passed');
+  } catch (e) {
+    r = e;
+  }
+  assert.equal(r.status, 1);
+  assert.match(r.stdout, /rules\/de\/language\.yaml:3:\d+: error: no Snowball stemmer 'germn'; libstemmer has: .*german/);
+
+  fs.unlinkSync(path.join(content, 'rules', 'de', 'language.yaml'));
+  try {
+    execFileSync(BIN, ['check', content], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.fail('check passed');
+  } catch (e) {
+    r = e;
+  }
+  assert.match(r.stdout, /rules\/de:1:1: error: no language\.yaml: a language directory needs one/);
+  assert.match(r.stdout, /faq\/de:1:1: error: not a language directory: there is no language 'de'/);
 });

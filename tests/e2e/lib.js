@@ -665,7 +665,25 @@ function makeContent(source, opts = {}) {
     }
   }
   if (opts.extraRules) write('rules', opts.extraRules);
+  // The languages are files too (rules/<code>/language.yaml): content made
+  // with its own rules still gets the shipped definitions of en, pt and pl,
+  // unless the test wrote its own or asks for none.
+  if (!opts.noLanguages) copyLanguages(dir);
   return dir;
+}
+
+/** Copies the repository's rules/<code>/language.yaml into dir/rules/<code>/
+ * where dir has none. */
+function copyLanguages(dir) {
+  const root = path.join(REPO_ROOT, 'rules');
+  for (const code of fs.readdirSync(root)) {
+    const from = path.join(root, code, 'language.yaml');
+    const to = path.join(dir, 'rules', code, 'language.yaml');
+    if (fs.existsSync(from) && !fs.existsSync(to)) {
+      fs.mkdirSync(path.dirname(to), { recursive: true });
+      fs.copyFileSync(from, to);
+    }
+  }
 }
 
 // ---------------------------------------------------------- test fixtures
@@ -753,6 +771,6 @@ module.exports = {
   makeTempDir, removeDir, withTimeout, delay, pollUntil, parseLogfmt,
   startDaemon, connect, connectAgent, addAgent, tryConnect, Client,
   httpGet, healthz, parseMetrics, metricSum, hasMetric, metrics,
-  sqlite, sqlQuote, makeContent, isBase64Url,
+  sqlite, sqlQuote, makeContent, copyLanguages, isBase64Url,
   useCleanups, useSharedDaemon,
 };

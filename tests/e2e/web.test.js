@@ -71,8 +71,16 @@ test('/widget.js is served as JavaScript from the widget directory', async () =>
   const r = await httpGet(d.port, '/widget.js');
   assert.equal(r.status, 200);
   assert.match(r.headers['content-type'], /javascript/);
+  // the file, with the catalogs' widget texts in place of its placeholder
   const file = fs.readFileSync(path.join(REPO_ROOT, 'build', 'widget', 'widget.js'), 'utf8');
-  assert.equal(r.body, file);
+  const at = file.indexOf('"__SUPPORTD_STRINGS__"');
+  assert.ok(at > 0, 'the built widget has the placeholder');
+  assert.equal(r.body.slice(0, at), file.slice(0, at));
+  const rest = file.slice(at + '"__SUPPORTD_STRINGS__"'.length);
+  assert.ok(r.body.endsWith(rest));
+  const catalogs = JSON.parse(r.body.slice(at, r.body.length - rest.length));
+  assert.deepEqual(Object.keys(catalogs), ['en', 'pl', 'pt']);
+  assert.equal(catalogs.pl.send, 'Wyślij');
 });
 
 test('websocket upgrades: no Origin, our own, or an allowed one; others get 403', async () => {

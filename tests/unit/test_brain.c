@@ -15,6 +15,7 @@
 #include "diag.h"
 #include "faq.h"
 #include "rules.h"
+#include "repo_languages.h"
 
 static const logger quiet = {LOG_ERROR};
 
@@ -68,6 +69,7 @@ static brain *small_brain(void)
 	struct diag d;
 	diag_init(&d);
 	rules_thresholds_default(&rules.thresholds);
+	language_set_copy(&rules.languages, repo_languages()); /* as rules_load gives them */
 	faqs.cap = sizeof(faq_files) / sizeof(faq_files[0]);
 	faqs.v = calloc(faqs.cap, sizeof(*faqs.v));
 	assert_non_null(faqs.v);

@@ -21,6 +21,7 @@
 #include "brain.h"
 #include "rules.h"
 #include "yamldoc.h"
+#include "repo_languages.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -500,7 +501,7 @@ static void test_faq_invalid_utf8_and_size(void **state)
 	char want[256];
 	tree_new(&t);
 	tree_write(&t, "en/big.md", buf, big);
-	assert_int_equal(faq_load(t.dir, &s, &d), -1);
+	assert_int_equal(faq_load(t.dir, repo_languages(), &s, &d), -1);
 	snprintf(want, sizeof(want), "%s/en/big.md: file too large (65537 bytes; the limit is 65536)",
 		 t.dir);
 	expect_only(&d, want);
@@ -535,11 +536,13 @@ static void test_faq_load_tree(void **state)
 	tree_write(&t, "de/a.md", FM "Antwort\n", strlen(FM "Antwort\n"));
 	tree_write(&t, "stray.md", FM "x\n", strlen(FM "x\n"));
 
-	assert_int_equal(faq_load(t.dir, &s, &d), -1);
+	assert_int_equal(faq_load(t.dir, repo_languages(), &s, &d), -1);
 	snprintf(want, sizeof(want), "%s/en/sub/b.md:2: duplicate id 'a': %s/en/a.md:2 already uses it",
 		 t.dir, t.dir);
 	expect_diag(&d, want);
-	snprintf(want, sizeof(want), "%s/de: not a language directory: FAQ languages are en, pl and pt",
+	snprintf(want, sizeof(want),
+		 "%s/de: not a language directory: there is no language 'de' (a language needs "
+		 "rules/de/language.yaml; docs/content.md, \"Adding a language\")",
 		 t.dir);
 	expect_diag(&d, want);
 	snprintf(want, sizeof(want),
@@ -558,7 +561,7 @@ static void test_faq_load_tree(void **state)
 	diag_clear(&d);
 
 	/* A missing directory is a problem. */
-	assert_int_equal(faq_load("/nonexistent/faq", &s, &d), -1);
+	assert_int_equal(faq_load("/nonexistent/faq", repo_languages(), &s, &d), -1);
 	expect_only(&d, "/nonexistent/faq: cannot read the FAQ directory: No such file or directory");
 	diag_clear(&d);
 }
@@ -840,6 +843,14 @@ static void test_rules_load_tree(void **state)
 	tree_write(&t, "en/b.yaml", INTENT "    reply: again\n", strlen(INTENT "    reply: again\n"));
 	tree_write(&t, "pt/a.yaml", INTENT "    faq: a\n", strlen(INTENT "    faq: a\n"));
 	tree_write(&t, "en/c.yml", "x", 1);
+	/* each language directory has its language.yaml, which is not rules */
+	tree_write(&t, "en/language.yaml", "name: English\nstemmer:\n  snowball: english\n",
+		   strlen("name: English\nstemmer:\n  snowball: english\n"));
+	tree_write(&t, "pt/language.yaml", "name: Português\nstemmer: {snowball: portuguese}\n",
+		   strlen("name: Português\nstemmer: {snowball: portuguese}\n"));
+	/* but pl has none, and "english" is no ISO 639-1 code */
+	tree_write(&t, "pl/a.yaml", INTENT "    reply: ok\n", strlen(INTENT "    reply: ok\n"));
+	tree_write(&t, "english/a.yaml", INTENT "    reply: ok\n", strlen(INTENT "    reply: ok\n"));
 	assert_int_equal(rules_load(t.dir, &r, &d), -1);
 	snprintf(want, sizeof(want),
 		 "%s/en/b.yaml:2: duplicate intent name 'x': %s/en/a.yaml:2 already uses it", t.dir,
@@ -847,10 +858,25 @@ static void test_rules_load_tree(void **state)
 	expect_diag(&d, want);
 	snprintf(want, sizeof(want), "%s/en/c.yml: rules files must end in .yaml", t.dir);
 	expect_diag(&d, want);
-	assert_int_equal(d.n, 2);
-	assert_int_equal(r.n, 2);
+	snprintf(want, sizeof(want),
+		 "%s/pl: no language.yaml: a language directory needs one, to say how its text "
+		 "is read (docs/content.md, \"Adding a language\")",
+		 t.dir);
+	expect_diag(&d, want);
+	snprintf(want, sizeof(want),
+		 "%s/english: not a language directory: a language directory is named by its "
+		 "two-letter ISO 639-1 code, such as %s/en/",
+		 t.dir, t.dir);
+	expect_diag(&d, want);
+	assert_int_equal(d.n, 4);
+	assert_int_equal(r.languages.n, 2);
+	assert_string_equal(r.languages.v[0].code, "en");
+	assert_string_equal(r.languages.v[1].name, "Português");
+	assert_string_equal(r.languages.v[1].snowball, "portuguese");
+	assert_int_equal(r.n, 3);
 	assert_string_equal(r.v[0].reply, "ok");
-	assert_string_equal(r.v[1].lang, "pt");
+	assert_string_equal(r.v[1].lang, "pl");
+	assert_string_equal(r.v[2].lang, "pt");
 	assert_true(r.thresholds.answer == 0.55 && r.thresholds.clarify == 0.35 &&
 		    r.thresholds.clarify_margin == 0.15);
 
@@ -860,7 +886,7 @@ static void test_rules_load_tree(void **state)
 	diag_init(&fd);
 	tree_write(&t, "faq/en/a.md", FM "Answer\n", strlen(FM "Answer\n"));
 	snprintf(want, sizeof(want), "%s/faq", t.dir);
-	assert_int_equal(faq_load(want, &f, &fd), 0);
+	assert_int_equal(faq_load(want, repo_languages(), &f, &fd), 0);
 	diag_clear(&d);
 	assert_int_equal(rules_check_faq_refs(&r, &f, NULL, &d), -1);
 	snprintf(want, sizeof(want),
@@ -877,8 +903,8 @@ static void test_rules_load_tree(void **state)
 	/* not translated yet: the default language's entry answers */
 	assert_int_equal(rules_check_faq_refs(&r, &f, "en", &d), 0);
 	expect_none(&d);
-	free(r.v[1].lang);
-	r.v[1].lang = strdup("en");
+	free(r.v[2].lang);
+	r.v[2].lang = strdup("en");
 	assert_int_equal(rules_check_faq_refs(&r, &f, NULL, &d), 0);
 	expect_none(&d);
 	faq_set_clear(&f);
@@ -909,7 +935,7 @@ static void test_shipped_content_loads_cleanly(void **state)
 	struct rule_set r = {0};
 	struct diag d;
 	diag_init(&d);
-	assert_int_equal(faq_load("faq", &f, &d), 0);
+	assert_int_equal(faq_load("faq", repo_languages(), &f, &d), 0);
 	assert_int_equal(rules_load("rules", &r, &d), 0);
 	assert_int_equal(rules_check_faq_refs(&r, &f, BRAIN_DEFAULT_LANG, &d), 0);
 	expect_none(&d);

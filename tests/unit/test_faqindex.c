@@ -12,6 +12,7 @@
 
 #include "faqindex.h"
 #include "text.h"
+#include "repo_languages.h"
 
 enum { PASSWORD, ORDER, REFUND, SHIPPING, HOURS, DELETE, N_DOCS };
 
@@ -79,7 +80,7 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	if (!f)
 		return -1;
-	f->a = analyzer_new("en");
+	f->a = analyzer_new(repo_language("en"));
 	f->ix = build_faq(f->a, NULL);
 	*state = f;
 	return 0;
@@ -491,7 +492,7 @@ struct worker {
 static void *work(void *arg)
 {
 	struct worker *w = arg;
-	analyzer *a = analyzer_new("en"); /* analysers are per thread */
+	analyzer *a = analyzer_new(repo_language("en")); /* analysers are per thread */
 	w->ok = 1;
 	for (int round = 0; round < 50; round++)
 		for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {

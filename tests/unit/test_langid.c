@@ -9,13 +9,14 @@
 #include <cmocka.h>
 
 #include "langid.h"
-
-static const char *const ours[] = {"en", "pt", "pl", NULL};
+#include "repo_languages.h"
 
 static int setup(void **state)
 {
+	const struct language *ours[] = {repo_language("en"), repo_language("pt"),
+					 repo_language("pl")};
 	char err[300];
-	*state = langid_open(ours, LANGID_DIR, err, sizeof(err));
+	*state = langid_open(ours, 3, LANGID_DIR, err, sizeof(err));
 	return *state ? 0 : -1;
 }
 
@@ -78,11 +79,13 @@ static void test_nothing_to_go_on(void **state)
 
 static void test_unknown_language_is_refused(void **state)
 {
-	static const char *const bad[] = {"en", "qq", NULL};
+	struct language qq = {.code = "qq", .fingerprint = "qq", .file = "rules/qq/language.yaml"};
+	const struct language *bad[] = {repo_language("en"), &qq};
 	char err[300];
 	(void)state;
-	assert_null(langid_open(bad, LANGID_DIR, err, sizeof(err)));
+	assert_null(langid_open(bad, 2, LANGID_DIR, err, sizeof(err)));
 	assert_non_null(strstr(err, "qq.lm"));
+	assert_non_null(strstr(err, "rules/qq/language.yaml")); /* the editor's file */
 }
 
 int main(void)

@@ -22,6 +22,7 @@
 
 #include "lexmodel.h"
 #include "text.h"
+#include "repo_languages.h"
 
 enum { LOST_CARD, PASSWORD, REFUND, HOURS, N_INTENTS };
 
@@ -80,7 +81,7 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	f->an = analyzer_new("en");
+	f->an = analyzer_new(repo_language("en"));
 	lexmodel_params_default(&p);
 	f->m = train_tiny(f->an, &p, N_INTENTS);
 	*state = f;

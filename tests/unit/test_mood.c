@@ -24,6 +24,7 @@
 
 #include "diag.h"
 #include "mood.h"
+#include "repo_languages.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -41,7 +42,7 @@ static void expect_diag(const struct diag *d, const char *want)
 static mood_lexicons *lex_of(const char *lang, const char *yaml)
 {
 	struct diag d;
-	mood_lexicons *m = mood_new();
+	mood_lexicons *m = mood_new(repo_languages());
 	diag_init(&d);
 	int rc = mood_parse(m, "rules/x/mood.yaml", lang, yaml, strlen(yaml), &d);
 	for (size_t i = 0; i < d.n; i++)
@@ -56,7 +57,7 @@ static mood_lexicons *lex_of(const char *lang, const char *yaml)
 static void refused(const char *yaml, const char *want)
 {
 	struct diag d;
-	mood_lexicons *m = mood_new();
+	mood_lexicons *m = mood_new(repo_languages());
 	diag_init(&d);
 	assert_int_equal(mood_parse(m, "rules/en/mood.yaml", "en", yaml, strlen(yaml), &d), -1);
 	expect_diag(&d, want);
@@ -84,7 +85,7 @@ static int shipped_setup(void **state)
 {
 	struct diag d;
 	diag_init(&d);
-	mood_lexicons *m = mood_load("rules", &d);
+	mood_lexicons *m = mood_load("rules", repo_languages(), &d);
 	for (size_t i = 0; i < d.n; i++)
 		print_message("  %s\n", d.v[i]);
 	diag_clear(&d);
@@ -250,7 +251,7 @@ static void test_threat_flags(void **state)
 static void test_empty_lexicons_still_hear_signals(void **state)
 {
 	(void)state;
-	mood_lexicons *m = mood_new();
+	mood_lexicons *m = mood_new(repo_languages());
 	struct mood_score s = score(m, "en", "WHERE IS MY ORDER???");
 	assert_true(s.shouting);
 	assert_true(s.score > sc(m, "en", "where is my order?"));
@@ -317,7 +318,7 @@ static void test_bad_files(void **state)
 
 	/* too large, and not a mood language */
 	struct diag d;
-	mood_lexicons *m = mood_new();
+	mood_lexicons *m = mood_new(repo_languages());
 	size_t big = MOOD_FILE_MAX + 1;
 	char *buf = malloc(big);
 	assert_non_null(buf);
@@ -326,7 +327,8 @@ static void test_bad_files(void **state)
 	assert_int_equal(mood_parse(m, "rules/en/mood.yaml", "en", buf, big, &d), -1);
 	expect_diag(&d, "rules/en/mood.yaml: file too large (262145 bytes; the limit is 262144)");
 	assert_int_equal(mood_parse(m, "rules/de/mood.yaml", "de", "", 0, &d), -1);
-	expect_diag(&d, "rules/de/mood.yaml: mood lexicons are for en, pl and pt, not 'de'");
+	expect_diag(&d, "rules/de/mood.yaml: no language 'de' for this mood lexicon (a language "
+			"needs rules/<code>/language.yaml)");
 	/* every problem of a file is listed, not just the first */
 	diag_clear(&d);
 	const char *two = "negative:\n  bad: x\n  ba*: 1\n";
@@ -381,7 +383,7 @@ static void test_load_tree(void **state)
 
 	/* no mood files at all: empty lexicons, no problem */
 	tree_write(&t, "en/account.yaml", "intents: []\n");
-	mood_lexicons *m = mood_load(t.dir, &d);
+	mood_lexicons *m = mood_load(t.dir, repo_languages(), &d);
 	assert_non_null(m);
 	assert_int_equal(d.n, 0);
 	assert_false(mood_has_lang(m, "en"));
@@ -391,7 +393,7 @@ static void test_load_tree(void **state)
 	tree_write(&t, "pt/mood.yaml", "negative:\n  chateado: 1\n");
 	tree_write(&t, "pl/mood.yaml", "negative:\n  zły: 1\n  zł*: 1\n");
 	tree_write(&t, "xx/mood.yaml", "this: is not read\n"); /* rules.c reports xx/ */
-	assert_null(mood_load(t.dir, &d));
+	assert_null(mood_load(t.dir, repo_languages(), &d));
 	snprintf(want, sizeof(want), "%s/pl/mood.yaml:3: 'zł*': a prefix needs at least 3 letters before '*'",
 		 t.dir);
 	expect_diag(&d, want);
@@ -399,7 +401,7 @@ static void test_load_tree(void **state)
 	diag_clear(&d);
 
 	tree_write(&t, "pl/mood.yaml", "negative:\n  zły: 1\n");
-	m = mood_load(t.dir, &d);
+	m = mood_load(t.dir, repo_languages(), &d);
 	assert_non_null(m);
 	assert_true(mood_has_lang(m, "pt-BR"));
 	assert_true(mood_has_lang(m, "pl"));
@@ -413,12 +415,12 @@ static void test_load_tree(void **state)
 	/* a mood.yaml that is a directory is a problem, not a crash */
 	snprintf(path, sizeof(path), "%s/en/mood.yaml", t.dir);
 	assert_int_equal(mkdir(path, 0755), 0);
-	assert_null(mood_load(t.dir, &d));
+	assert_null(mood_load(t.dir, repo_languages(), &d));
 	assert_true(d.n >= 1);
 	diag_clear(&d);
 
 	/* a missing rules directory is empty lexicons */
-	m = mood_load("/nonexistent/supportd-mood", &d);
+	m = mood_load("/nonexistent/supportd-mood", repo_languages(), &d);
 	assert_non_null(m);
 	assert_int_equal(d.n, 0);
 	mood_free(m);

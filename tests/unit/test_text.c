@@ -13,6 +13,7 @@
 #include <utf8proc.h>
 
 #include "text.h"
+#include "repo_languages.h"
 
 static char *fold(const char *s)
 {
@@ -111,7 +112,7 @@ static void render(analyzer *a, const char *s, char *out, size_t cap)
 static void test_tokens_en(void **state)
 {
 	char out[512];
-	analyzer *a = analyzer_new("en");
+	analyzer *a = analyzer_new(repo_language("en"));
 	(void)state;
 	render(a, "I can't log in: my passwords were RESET!", out, sizeof(out));
 	assert_string_equal(out, "i/i* cant/cant log/log in/in* my/my* passwords/password were/were* "
@@ -126,7 +127,7 @@ static void test_tokens_en(void **state)
 static void test_tokens_pt(void **state)
 {
 	char out[512];
-	analyzer *a = analyzer_new("pt");
+	analyzer *a = analyzer_new(repo_language("pt"));
 	(void)state;
 	/* accents or not, the same stems */
 	render(a, "Não recebi a encomenda", out, sizeof(out));
@@ -139,7 +140,7 @@ static void test_tokens_pt(void **state)
 static void test_tokens_pl(void **state)
 {
 	char out[512];
-	analyzer *a = analyzer_new("pl");
+	analyzer *a = analyzer_new(repo_language("pl"));
 	(void)state;
 	/* no Snowball stemmer for Polish: Hunspell's dictionary lemmatises the
 	 * words as typed, and the lemma is folded like the rest */
@@ -156,7 +157,7 @@ static void test_tokens_pl(void **state)
 	analyzer_free(a);
 
 	/* without lemmas, a six-letter prefix stands in */
-	a = analyzer_new_with("pl", 0);
+	a = analyzer_new_with(repo_language("pl"), 0);
 	assert_string_equal(analyzer_stemmer(a), "prefix");
 	render(a, "Gdzie jest moje zamówienie? Zamówienia", out, sizeof(out));
 	assert_string_equal(out, "gdzie/gdzie* jest/jest* moje/moje* zamowienie/zamowi "
@@ -168,7 +169,7 @@ static void test_tokens_pl(void **state)
 static void *stem_on_a_thread(void *arg)
 {
 	char out[512];
-	analyzer *a = analyzer_new_shared("pl", arg);
+	analyzer *a = analyzer_new_shared(repo_language("pl"), arg);
 	render(a, "zamówieniem", out, sizeof(out));
 	analyzer_free(a);
 	return strcmp(out, "zamowieniem/zamowienie") ? (void *)1 : NULL;
@@ -178,7 +179,7 @@ static void test_shared_dictionary(void **state)
 {
 	char out[512];
 	lemmatizer *lz = lemmatizer_open();
-	analyzer *a = analyzer_new_shared("pl", lz), *en = analyzer_new_shared("en", lz);
+	analyzer *a = analyzer_new_shared(repo_language("pl"), lz), *en = analyzer_new_shared(repo_language("en"), lz);
 	pthread_t th[2];
 	void *rc;
 	(void)state;
@@ -197,7 +198,7 @@ static void test_shared_dictionary(void **state)
 	analyzer_free(en);
 	lemmatizer_close(lz);
 	/* without one, each analyzer loads its own */
-	a = analyzer_new_shared("pl", NULL);
+	a = analyzer_new_shared(repo_language("pl"), NULL);
 	assert_string_equal(analyzer_stemmer(a), "hunspell");
 	analyzer_free(a);
 }
@@ -205,10 +206,12 @@ static void test_shared_dictionary(void **state)
 static void test_unknown_language(void **state)
 {
 	char out[256];
-	analyzer *a = analyzer_new("xx");
+	analyzer *a = analyzer_new(NULL);
 	(void)state;
-	assert_false(text_lang_supported("xx"));
-	assert_true(text_lang_supported("pl"));
+	assert_null(language_find(repo_languages(), "xx"));
+	assert_non_null(language_find(repo_languages(), "pl"));
+	assert_string_equal(analyzer_lang(a), "");
+	assert_string_equal(analyzer_stemmer(a), "none");
 	render(a, "The Cats", out, sizeof(out));
 	assert_string_equal(out, "the/the cats/cats"); /* no stems, no stop words */
 	analyzer_free(a);
@@ -216,7 +219,7 @@ static void test_unknown_language(void **state)
 
 static void test_hostile_text(void **state)
 {
-	analyzer *a = analyzer_new("en");
+	analyzer *a = analyzer_new(repo_language("en"));
 	struct tokens t;
 	(void)state;
 
@@ -277,7 +280,7 @@ static void test_hostile_text(void **state)
 
 static void test_stop_words(void **state)
 {
-	analyzer *en = analyzer_new("en"), *pt = analyzer_new("pt");
+	analyzer *en = analyzer_new(repo_language("en")), *pt = analyzer_new(repo_language("pt"));
 	(void)state;
 	assert_true(analyzer_is_stop(en, "the", 3));
 	assert_false(analyzer_is_stop(en, "password", 8));
