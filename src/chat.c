@@ -26,6 +26,7 @@
 #define PAUSE_DRAIN  4u   /* shutting down */
 #define OUTBOX_HIGH (256u * 1024u)
 #define OUTBOX_LOW  (64u * 1024u)
+#define REPLAY_PAGE_MAX (256u * 1024u) /* bytes of stored frames one replay page reads */
 #define HELD_MAX 8        /* frames held while a hello is in flight */
 #define FRAME_RATE_FACTOR 10 /* frames of any kind per message allowed */
 #define CLOSE_RESUMED_ELSEWHERE 4001
@@ -55,6 +56,9 @@ struct chat_conn {
 	enum conn_state state;
 	struct conversation *conv;       /* borrowed from the registry when READY */
 	int64_t delivered_seq;           /* content frames up to here were sent */
+	int replaying;                   /* a resume's replay goes on in pages: live
+					  * frames wait for it (they are stored) */
+	int replay_in_flight;            /* a STORE_REPLAY job is out for it */
 	char token[TOKEN_TEXT_LEN + 1];  /* the resume token until welcome */
 	struct ratelimit rl;             /* customer messages */
 	struct ratelimit frames_rl;      /* every frame, of any kind */
@@ -208,17 +212,26 @@ static void conn_error(struct chat *ch, struct chat_conn *c, enum wire_error cod
 }
 
 /* Sends one committed content frame to c unless it already has it. */
-static void deliver(struct chat *ch, struct chat_conn *c, const char *body, size_t len,
-		    int64_t seq, enum metrics_frame kind)
+static void send_frame(struct chat *ch, struct chat_conn *c, const char *body, size_t len,
+		       int64_t seq, enum metrics_frame kind)
 {
 	size_t out_len;
 	char *frame;
 
-	if (!c || seq <= c->delivered_seq)
+	if (seq <= c->delivered_seq)
 		return;
 	frame = wire_with_seq(body, len, seq, &out_len);
 	conn_send_len(ch, c, frame, out_len, kind);
 	c->delivered_seq = seq;
+}
+
+/* Sends one committed content frame to c unless it already has it, or a
+ * replay is going on (the frame comes with a page of it, in order). */
+static void deliver(struct chat *ch, struct chat_conn *c, const char *body, size_t len,
+		    int64_t seq, enum metrics_frame kind)
+{
+	if (c && !c->replaying)
+		send_frame(ch, c, body, len, seq, kind);
 }
 
 /* Closing: close once the peer has been quiet long enough (conn_close). */
@@ -237,6 +250,63 @@ static void on_close_timer(struct chat_conn *c)
 					    LWS_US_PER_MS);
 }
 
+/* How many bytes of stored frames one page of a replay reads: a quarter of
+ * the outbox, so that a long transcript never fills it. */
+static size_t replay_page_bytes(const struct chat *ch)
+{
+	size_t quarter = ch->d->cfg.chat.outbox_max_bytes / 4;
+	return quarter < REPLAY_PAGE_MAX ? quarter : REPLAY_PAGE_MAX;
+}
+
+static void release(struct chat *ch, struct conversation *conv);
+
+/* The next page of c's replay came back: send it, and go on (from the
+ * writable callback, once the socket has taken it) until c has every
+ * frame its conversation has. A store that fails closes c: the client
+ * resumes again and loses nothing. */
+static void on_replay_done(struct store_job *job, void *ud)
+{
+	struct chat *ch = ud;
+	struct conversation *conv = conversation_find(&ch->convs, job->conv);
+	struct chat_conn *c = conn_find(ch, job->conn_id);
+
+	if (conv)
+		conv->pending--;
+	if (c && conv && c->conv == conv) {
+		c->replay_in_flight = 0;
+		if (job->status != STORE_OK) {
+			conn_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
+				   "the transcript could not be read; please resume");
+		} else {
+			for (size_t i = 0; i < job->n_events; i++)
+				send_frame(ch, c, job->events[i].body, job->events[i].body_len,
+					   job->events[i].seq, MF_MESSAGE);
+			if (!job->n_events && c->delivered_seq < job->seq)
+				c->delivered_seq = job->seq; /* nothing to read: cannot happen */
+			c->replaying = c->delivered_seq < conv->last_seq;
+		}
+		if (c->wsi)
+			lws_callback_on_writable(c->wsi);
+	}
+	if (conv)
+		release(ch, conv);
+	store_job_free(job);
+}
+
+static void request_page(struct chat *ch, struct chat_conn *c)
+{
+	struct store_job *job = store_job_new(STORE_REPLAY);
+
+	job->conn_id = c->id;
+	job->conv = c->conv->id;
+	job->now_ms = clock_wall_ms();
+	job->after_seq = c->delivered_seq;
+	job->page_bytes = replay_page_bytes(ch);
+	c->replay_in_flight = 1;
+	c->conv->pending++;
+	store_submit(ch->d->store, job, on_replay_done, ch);
+}
+
 /* Sends queued frames (outbox_send: many frames per write, such as an ack
  * and its reply). Closes once the queue is empty, a close is pending and
  * the peer has gone quiet. */
@@ -244,6 +314,8 @@ static int conn_writable(struct chat_conn *c)
 {
 	if (outbox_send(&c->ob, c->wsi) < 0)
 		return -1;
+	if (c->replaying && !c->replay_in_flight && !c->ob.frames && c->conv)
+		request_page(chat_of(c->wsi), c);
 	if ((c->pause & PAUSE_OUTBOX) && c->ob.bytes < OUTBOX_LOW)
 		set_pause(c, PAUSE_OUTBOX, 0);
 	if (c->ob.frames) {
@@ -317,11 +389,15 @@ static void attach(struct chat *ch, struct chat_conn *c, struct conversation *co
 	conn_send(ch, c, wire_welcome(conv->public_id, c->token, resumed, conv->last_seq, &lim),
 		  MF_WELCOME);
 	sodium_memzero(c->token, sizeof(c->token));
-	if (replay)
-		for (size_t i = 0; i < replay->n_events; i++)
-			deliver(ch, c, replay->events[i].body, replay->events[i].body_len,
-				replay->events[i].seq, MF_MESSAGE);
-	c->delivered_seq = conv->last_seq;
+	/* the frames after the client's last_seq (none without one), the first
+	 * page of them; the writable callback asks for the rest */
+	c->delivered_seq = replay && replay->after_seq >= 0 && replay->after_seq < conv->last_seq
+				   ? replay->after_seq
+				   : conv->last_seq;
+	for (size_t i = 0; replay && i < replay->n_events; i++)
+		send_frame(ch, c, replay->events[i].body, replay->events[i].body_len,
+			   replay->events[i].seq, MF_MESSAGE);
+	c->replaying = c->delivered_seq < conv->last_seq;
 	log_info(&ch->d->log, "conversation_attached", "conn=%llu conv=%s resumed=%d last_seq=%lld",
 		 (unsigned long long)c->id, conv->public_id, resumed, (long long)conv->last_seq);
 	desk_on_attached(ch->d->desk, conv);
@@ -489,6 +565,7 @@ static void on_hello(struct chat *ch, struct chat_conn *c, const struct wire_in 
 	job->now_ms = clock_wall_ms();
 	job->ttl_ms = ch->d->cfg.chat.resume_idle_ttl_sec * 1000;
 	job->after_seq = in->has_last_seq ? in->last_seq : -1;
+	job->page_bytes = replay_page_bytes(ch);
 	store_submit(ch->d->store, job, on_resume_done, ch);
 }
 

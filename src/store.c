@@ -522,6 +522,53 @@ static int run_create(store *st, struct store_job *j)
 	return 0;
 }
 
+static struct conv_state *conv_state(store *st, int64_t conv);
+
+/* The frames of j->conv after j->after_seq, up to j->seq (the last), in
+ * order: a page that stops once it holds j->page_bytes (at least one
+ * frame), with j->replay_more set when frames remain. */
+static int load_page(store *st, struct store_job *j)
+{
+	sqlite3_stmt *s = st->stmt[S_REPLAY];
+	size_t cap = (size_t)(j->seq - j->after_seq), bytes = 0;
+	int rc;
+
+	j->events = calloc(cap, sizeof(*j->events));
+	if (!j->events)
+		abort();
+	sqlite3_bind_int64(s, 1, j->conv);
+	sqlite3_bind_int64(s, 2, j->after_seq);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && j->n_events < cap) {
+		struct store_event *e;
+		if (j->page_bytes && j->n_events && bytes >= j->page_bytes) {
+			j->replay_more = 1;
+			break;
+		}
+		e = &j->events[j->n_events++];
+		e->seq = sqlite3_column_int64(s, 0);
+		e->body = dup_column(s, 1);
+		e->body_len = (size_t)sqlite3_column_bytes(s, 1);
+		bytes += e->body_len;
+	}
+	finish(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* The next page after j->after_seq of j->conv, whose last seq is read here. */
+static int run_replay(store *st, struct store_job *j)
+{
+	struct conv_state *c = conv_state(st, j->conv);
+
+	if (!c) {
+		j->status = STORE_NOT_FOUND;
+		return 0;
+	}
+	j->seq = c->last_seq;
+	if (j->after_seq < 0 || j->after_seq >= j->seq)
+		return 0;
+	return load_page(st, j);
+}
+
 static int run_resume(store *st, struct store_job *j)
 {
 	sqlite3_stmt *s = st->stmt[S_FIND_TOKEN];
@@ -585,24 +632,8 @@ static int run_resume(store *st, struct store_job *j)
 	j->email = dup_column(s, 2);
 	finish(s);
 
-	if (j->after_seq >= 0 && j->after_seq < j->seq) {
-		size_t cap = (size_t)(j->seq - j->after_seq);
-		s = st->stmt[S_REPLAY];
-		j->events = calloc(cap, sizeof(*j->events));
-		if (!j->events)
-			abort();
-		sqlite3_bind_int64(s, 1, j->conv);
-		sqlite3_bind_int64(s, 2, j->after_seq);
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW && j->n_events < cap) {
-			struct store_event *e = &j->events[j->n_events++];
-			e->seq = sqlite3_column_int64(s, 0);
-			e->body = dup_column(s, 1);
-			e->body_len = (size_t)sqlite3_column_bytes(s, 1);
-		}
-		finish(s);
-		if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-			return -1;
-	}
+	if (j->after_seq >= 0 && j->after_seq < j->seq && load_page(st, j) < 0)
+		return -1;
 
 	s = st->stmt[S_FLOW_GET];
 	sqlite3_bind_int64(s, 1, j->conv);
@@ -1417,6 +1448,7 @@ static int run_job(store *st, struct store_job *j)
 	switch (j->op) {
 	case STORE_CREATE: rc = run_create(st, j); break;
 	case STORE_RESUME: rc = run_resume(st, j); break;
+	case STORE_REPLAY: rc = run_replay(st, j); break;
 	case STORE_APPEND: rc = run_append(st, j); break;
 	case STORE_CLIENT_ACK: rc = run_client_ack(st, j); break;
 	case STORE_FLOWS_DUE: rc = run_flows_due(st, j); break;

@@ -39,6 +39,7 @@ enum store_op {
 	STORE_STATS,      /* the console's statistics since started_ms, as JSON in context */
 	STORE_RATE,       /* a customer's thumb (desk.rating +1/-1) on the bot reply client_seq */
 	STORE_UNANSWERED, /* the unanswered questions since started_ms, as JSON in context */
+	STORE_REPLAY,     /* the next page of a conversation's frames after after_seq */
 };
 
 /* A conversation's status (conversations.status). */
@@ -155,7 +156,9 @@ struct store_job {
 				       stored value). out: RESUME, the stored values */
 	int64_t now_ms;             /* in: all */
 	int64_t ttl_ms;             /* in: RESUME */
-	int64_t after_seq;          /* in: RESUME: replay frames after it; < 0 none */
+	int64_t after_seq;          /* in: RESUME, REPLAY: replay frames after it; < 0 none */
+	size_t page_bytes;          /* in: RESUME, REPLAY: a page of frames stops past this
+				       many bytes (at least one frame); 0: no limit */
 	int64_t max_events;         /* in: APPEND */
 	const char *kind;           /* in: APPEND: "message" or "reply" (static) */
 	char *client_id;            /* owned. in: APPEND of a customer message */
@@ -206,8 +209,9 @@ struct store_job {
 	enum store_status status;   /* out */
 	int64_t seq;                /* out: APPEND's seq; RESUME's last_seq */
 	int64_t turns;              /* out: RESUME: customer messages stored */
-	struct store_event *events; /* out: RESUME replay, owned */
+	struct store_event *events; /* out: RESUME, REPLAY: the page of frames, owned */
 	size_t n_events;
+	int replay_more;            /* out: RESUME, REPLAY: frames after the page remain */
 	struct store_recent *recent;/* out: RESUME, newest first, owned */
 	size_t n_recent;
 

@@ -214,7 +214,9 @@ int wire_parse(const char *buf, size_t len, size_t max_text, struct wire_in *in,
 	memset(f, 0, sizeof(*f));
 	if (!wire_utf8_valid(buf, len))
 		return fault(f, WIRE_ERR_INVALID_UTF8, "the frame is not valid UTF-8");
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	/* \u0000 is valid JSON: every string field is checked for it below, so
+	 * that it gets a specific error and is never silently cut short */
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 	if (!root) {
 		if (json_error_code(&jerr) == json_error_invalid_utf8)
 			return fault(f, WIRE_ERR_INVALID_UTF8, "the frame is not valid UTF-8");
@@ -230,6 +232,10 @@ int wire_parse(const char *buf, size_t len, size_t max_text, struct wire_in *in,
 	t = json_string_value(type);
 	if (!t) {
 		fault(f, WIRE_ERR_UNKNOWN_TYPE, "field \"type\" is missing or not a string");
+		goto err;
+	}
+	if (strlen(t) != json_string_length(type)) {
+		fault(f, WIRE_ERR_BAD_FIELD, "field \"type\" contains a NUL character");
 		goto err;
 	}
 	if (!strcmp(t, "hello")) {
@@ -260,13 +266,15 @@ int wire_parse(const char *buf, size_t len, size_t max_text, struct wire_in *in,
 			goto err;
 	} else if (!strcmp(t, "rate")) {
 		json_t *seq = json_object_get(root, "seq");
-		const char *v = json_string_value(json_object_get(root, "value"));
+		json_t *value = json_object_get(root, "value");
+		const char *v = json_string_value(value);
 		in->type = WIRE_IN_RATE;
 		if (!json_is_integer(seq) || json_integer_value(seq) < 1) {
 			fault(f, WIRE_ERR_BAD_FIELD, "field \"seq\" must be the seq of a bot reply");
 			goto err;
 		}
-		if (!v || (strcmp(v, "up") && strcmp(v, "down"))) {
+		if (!v || strlen(v) != json_string_length(value) ||
+		    (strcmp(v, "up") && strcmp(v, "down"))) {
 			fault(f, WIRE_ERR_BAD_FIELD, "field \"value\" must be \"up\" or \"down\"");
 			goto err;
 		}

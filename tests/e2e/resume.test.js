@@ -152,3 +152,39 @@ test('a client that resumes with last_seq above the highest seq gets no replay',
   assert.deepEqual(c2.all.map((f) => f.type), ['welcome', 'ack', 'reply']);
   await c2.close();
 });
+
+test('a transcript larger than the outbox is replayed in pages, whole and in order', async () => {
+  // the outbox holds 64 KiB at most; the transcript is over three times that
+  const { useCleanups } = require('./lib');
+  const scope = useCleanups();
+  const d = await scope.daemon({
+    config: { chat: { outbox_max_bytes: 65536, rate_per_sec: 1000, rate_burst: 1000 } },
+  });
+  const c1 = await scope.client(d.port);
+  const w1 = await c1.hello({ lang: 'en' });
+  const N = 60;
+  for (let i = 0; i < N; i++) {
+    const text = `message ${i} ` + 'lorem ipsum dolor sit amet '.repeat(140);
+    await c1.message(`big-${i}`, text.slice(0, 3900));
+  }
+  const last = Math.max(...c1.contentFrames().map((f) => f.seq));
+  await c1.close();
+
+  // a message sent with the hello is handled while the replay is still
+  // on its first page: its frames come after the replay, in seq order
+  const c2 = await scope.client(d.port);
+  c2.send({ type: 'hello', resume: w1.resume, last_seq: 0 });
+  c2.send({ type: 'message', id: 'during', text: 'thanks' });
+  const w2 = await c2.next((f) => f.type === 'welcome');
+  assert.equal(w2.last_seq, last);
+  const ack = await c2.ackFor('during');
+  assert.equal(ack.seq, last + 1);
+  const reply = await c2.replyFor('during');
+  // frames arrive in seq order: everything up to the reply is here
+  const frames = c2.contentFrames().filter((f) => f.seq <= reply.seq);
+  assert.deepEqual(frames.map((f) => f.seq), Array.from({ length: reply.seq }, (_, k) => k + 1));
+  const ids = frames.filter((f) => f.type === 'message').map((f) => f.id);
+  assert.deepEqual(ids, [...Array.from({ length: N }, (_, i) => `big-${i}`), 'during']);
+  assert.ok(JSON.stringify(frames).length > 3 * 65536, 'the transcript is bigger than the outbox');
+  await c2.close();
+});

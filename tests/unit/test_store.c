@@ -610,6 +610,69 @@ static void test_resume(void **state)
 	store_job_free(j);
 }
 
+/* A page stops once it holds page_bytes (at least one frame), says more
+ * remain, and STORE_REPLAY reads the next pages to the end. */
+static void test_replay_in_pages(void **state)
+{
+	struct harness *h = *state;
+	struct conv a;
+	struct store_job *j;
+	int64_t next = 0, seen = 0;
+	size_t pages = 0;
+
+	append_conversation(h, &a); /* 5 frames, each over 40 bytes */
+	j = resume_job(a.hash, 2000, 0);
+	j->page_bytes = 1; /* one frame a page */
+	j = run(h, j);
+	assert_int_equal(j->status, STORE_OK);
+	assert_int_equal(j->seq, 5);
+	assert_int_equal(j->n_events, 1);
+	assert_int_equal(j->events[0].seq, 1);
+	assert_true(j->replay_more);
+	next = 1;
+	store_job_free(j);
+
+	do {
+		j = store_job_new(STORE_REPLAY);
+		j->conv = a.id;
+		j->after_seq = next;
+		j->page_bytes = 100; /* two frames, the second past the budget */
+		j = run(h, j);
+		assert_int_equal(j->status, STORE_OK);
+		assert_int_equal(j->seq, 5);
+		assert_true(j->n_events >= 1);
+		for (size_t i = 0; i < j->n_events; i++)
+			assert_int_equal(j->events[i].seq, next + 1 + (int64_t)i);
+		next += (int64_t)j->n_events;
+		seen += (int64_t)j->n_events;
+		pages++;
+		int more = j->replay_more;
+		store_job_free(j);
+		assert_int_equal(more, next < 5);
+		if (!more)
+			break;
+	} while (pages < 10);
+	assert_int_equal(next, 5);
+	assert_int_equal(seen, 4);
+	assert_true(pages >= 2);
+
+	/* after the last: nothing, no more; an unknown conversation: not found */
+	j = store_job_new(STORE_REPLAY);
+	j->conv = a.id;
+	j->after_seq = 5;
+	j = run(h, j);
+	assert_int_equal(j->status, STORE_OK);
+	assert_int_equal(j->n_events, 0);
+	assert_false(j->replay_more);
+	store_job_free(j);
+	j = store_job_new(STORE_REPLAY);
+	j->conv = a.id + 1000;
+	j->after_seq = 0;
+	j = run(h, j);
+	assert_int_equal(j->status, STORE_NOT_FOUND);
+	store_job_free(j);
+}
+
 static void test_resume_updates_details(void **state)
 {
 	struct harness *h = *state;
@@ -1264,6 +1327,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicate_client_id, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_in_one_batch, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_full, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_replay_in_pages, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_resume, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_flow_steps, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_flow_step_on_full_conversation, setup_open, teardown),

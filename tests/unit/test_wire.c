@@ -48,16 +48,16 @@ static void expect_fault(const char *s, enum wire_error code, const char *in_rep
 	expect_fault_n(s, strlen(s), MAX_TEXT, code, in_reply_to);
 }
 
-/* A frame with a \u0000 escape inside a string is refused. jansson (without
- * JSON_ALLOW_NUL) refuses it as bad_json before wire.c's own NUL checks
- * (bad_field) are reached; either code is a refusal, never a truncation. */
+/* A frame with a \u0000 escape inside a string is valid JSON, refused as
+ * bad_field with a message that says why: never cut short at the NUL. */
 static void expect_nul_refused(const char *s)
 {
 	struct wire_in in;
 	struct wire_fault f;
 
 	assert_int_equal(parse(s, MAX_TEXT, &in, &f), -1);
-	assert_true(f.code == WIRE_ERR_BAD_JSON || f.code == WIRE_ERR_BAD_FIELD);
+	assert_int_equal(f.code, WIRE_ERR_BAD_FIELD);
+	assert_non_null(strstr(f.message, "contains a NUL character"));
 	assert_null(in.json);
 }
 
@@ -361,7 +361,7 @@ static void test_bad_field_message_id(void **state)
 	expect_fault("{\"type\":\"message\",\"id\":\"m\\t1\",\"text\":\"hi\"}", WIRE_ERR_BAD_FIELD, NULL);
 	expect_fault("{\"type\":\"message\",\"id\":\"m\\u00011\",\"text\":\"hi\"}", WIRE_ERR_BAD_FIELD, NULL);
 	expect_fault("{\"type\":\"message\",\"id\":\"m\\u007f\",\"text\":\"hi\"}", WIRE_ERR_BAD_FIELD, NULL);
-	expect_nul_refused("{\"type\":\"message\",\"id\":\"m\\u0000x\",\"text\":\"hi\"}");
+	expect_fault("{\"type\":\"message\",\"id\":\"m\\u0000x\",\"text\":\"hi\"}", WIRE_ERR_BAD_FIELD, NULL);
 	expect_fault("{\"type\":\"message\",\"id\":\"m\\u00e9\",\"text\":\"hi\"}", WIRE_ERR_BAD_FIELD, NULL);
 }
 
@@ -410,6 +410,17 @@ static void test_bad_field_hello(void **state)
 	snprintf(frame, sizeof(frame), "{\"type\":\"hello\",\"name\":\"%s\"}", buf);
 	expect_fault(frame, WIRE_ERR_BAD_FIELD, NULL);
 	expect_nul_refused("{\"type\":\"hello\",\"name\":\"a\\u0000b\"}");
+	/* what a NUL would cut to is no excuse: "hello" and "up" are not these */
+	expect_nul_refused("{\"type\":\"hello\\u0000x\"}");
+	expect_nul_refused("{\"type\":\"message\",\"id\":\"m-3\",\"text\":\"hi\",\"choice\":\"a\\u0000\"}");
+	{
+		struct wire_in in;
+		struct wire_fault f;
+		assert_int_equal(parse("{\"type\":\"rate\",\"seq\":2,\"value\":\"up\\u0000x\"}", MAX_TEXT,
+				       &in, &f),
+				 -1);
+		assert_int_equal(f.code, WIRE_ERR_BAD_FIELD);
+	}
 	/* resume: wrong type, over 128 */
 	expect_fault("{\"type\":\"hello\",\"resume\":123}", WIRE_ERR_BAD_FIELD, NULL);
 	memset(buf, 'r', WIRE_RESUME_MAX + 1);
