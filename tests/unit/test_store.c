@@ -1247,6 +1247,16 @@ static void test_schema_version(void **state)
 	assert_int_equal(sqlite3_column_int(s, 0), store_schema_version());
 	assert_true(store_schema_version() >= 5);
 	sqlite3_finalize(s);
+	/* a time range of events (the statistics) is read through an index,
+	 * not by scanning every event ever stored */
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "EXPLAIN QUERY PLAN SELECT count(*) FROM events"
+					    " WHERE created_at >= 5 AND kind <> 'message'",
+					    -1, &s, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_non_null(strstr((const char *)sqlite3_column_text(s, 3), "events_created"));
+	sqlite3_finalize(s);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
