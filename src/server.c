@@ -2,6 +2,8 @@
 #include "server.h"
 
 #include <jansson.h>
+#include <sodium.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +21,17 @@
 #define SIGNAL_PROTOCOL "supportd-signal"
 
 /* What the HTTP side keeps: the mounts and the directories they serve. */
+/* The last /widget.js built (widget_js), and what it was built from. */
+struct widget_cache {
+	char *js;                     /* owned; NULL before the first request */
+	unsigned char key[16];        /* BLAKE2b of the file's identity and the strings */
+	char etag[2 + 32 + 1];        /* "\"<key in hex>\"" */
+};
+
 struct server_state {
 	struct lws_http_mount root, widget, console;
 	char static_dir[PATH_MAX], widget_dir[PATH_MAX], console_dir[PATH_MAX];
+	struct widget_cache widget_cache;
 };
 
 /* An HTTP request waiting for the store (GET /api/stats). Shared by the
@@ -161,28 +171,39 @@ static char *healthz_body(struct daemon *d, unsigned *status)
 	return s;
 }
 
-/* Starts a dynamic response: headers now, body when writable. Takes
- * ownership of body. */
-static int respond(struct lws *wsi, struct http_pss *pss, unsigned status, const char *ctype,
-		   char *body)
+/* Starts a dynamic response: headers now, a copy of len bytes of body
+ * when writable. cache is the Cache-Control value; etag, when not NULL,
+ * goes out as ETag. */
+static int respond_copy(struct lws *wsi, struct http_pss *pss, unsigned status, const char *ctype,
+			const char *body, size_t len, const char *cache, const char *etag)
 {
-	unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start,
-					  *end = hdr + sizeof(hdr) - 1;
-	size_t len = strlen(body);
+	unsigned char hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start,
+					   *end = hdr + sizeof(hdr) - 1;
 
 	pss->buf = malloc(LWS_PRE + len);
 	if (!pss->buf)
 		abort();
 	memcpy(pss->buf + LWS_PRE, body, len);
 	pss->len = len;
-	free(body);
 	if (lws_add_http_common_headers(wsi, status, ctype, len, &p, end) ||
 	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
-					 (const unsigned char *)"no-store", 8, &p, end) ||
+					 (const unsigned char *)cache, (int)strlen(cache), &p, end) ||
+	    (etag && lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_ETAG,
+						  (const unsigned char *)etag, (int)strlen(etag), &p,
+						  end)) ||
 	    lws_finalize_write_http_header(wsi, start, &p, end))
 		return 1;
 	lws_callback_on_writable(wsi);
 	return 0;
+}
+
+/* respond_copy, never cached; takes ownership of body. */
+static int respond(struct lws *wsi, struct http_pss *pss, unsigned status, const char *ctype,
+		   char *body)
+{
+	int rc = respond_copy(wsi, pss, status, ctype, body, strlen(body), "no-store", NULL);
+	free(body);
+	return rc;
 }
 
 static void wait_release(struct http_wait *w)
@@ -294,19 +315,14 @@ static char *with_content_metrics(struct daemon *d, char *text)
 #define WIDGET_PLACEHOLDER "\"__SUPPORTD_STRINGS__\""
 #define WIDGET_FILE_MAX (4 << 20)
 
-/* /widget.js: the built widget (make widget) with the catalogs' widget
- * strings (flowhost_widget_strings) in place of its placeholder, so that
- * the widget speaks every language of lua/locale/ and the page makes no
- * second request (a host page's CSP need only allow the script and the
- * websocket). A new string, or NULL when the file cannot be read. */
-static char *widget_js(struct daemon *d)
+/* Reads path (at most WIDGET_FILE_MAX bytes) and writes strings in place
+ * of the placeholder. A new string, or NULL when it cannot be read. */
+static char *widget_build(const char *path, const char *strings)
 {
-	char path[PATH_MAX + 16], *buf, *at, *out;
-	const char *strings = d->pipeline ? flowhost_widget_strings(pipeline_flows(d->pipeline)) : NULL;
+	char *buf, *at, *out;
 	FILE *f;
 	size_t n;
 
-	snprintf(path, sizeof(path), "%s/widget.js", d->server_state->widget_dir);
 	if (!(f = fopen(path, "rb")))
 		return NULL;
 	buf = malloc(WIDGET_FILE_MAX + 1);
@@ -319,7 +335,7 @@ static char *widget_js(struct daemon *d)
 		return NULL;
 	}
 	buf[n] = '\0';
-	if (!(at = strstr(buf, WIDGET_PLACEHOLDER)) || !strings)
+	if (!(at = strstr(buf, WIDGET_PLACEHOLDER)))
 		return buf;
 	out = malloc(n - strlen(WIDGET_PLACEHOLDER) + strlen(strings) + 1);
 	if (!out)
@@ -329,6 +345,81 @@ static char *widget_js(struct daemon *d)
 	strcat(out, at + strlen(WIDGET_PLACEHOLDER));
 	free(buf);
 	return out;
+}
+
+/* /widget.js: the built widget (make widget) with the catalogs' widget
+ * strings (flowhost_widget_strings) in place of its placeholder, so that
+ * the widget speaks every language of lua/locale/ and the page makes no
+ * second request (a host page's CSP need only allow the script and the
+ * websocket). Built again only when the file or the strings change (a
+ * reload): the cache's key, a BLAKE2b of the file's identity and the
+ * strings, is also the response's ETag. NULL when the file cannot be
+ * read; else the cache, borrowed. */
+static const struct widget_cache *widget_js(struct daemon *d)
+{
+	struct widget_cache *wc = &d->server_state->widget_cache;
+	const char *strings = d->pipeline ? flowhost_widget_strings(pipeline_flows(d->pipeline)) : "{}";
+	char path[PATH_MAX + 16];
+	unsigned char key[sizeof(wc->key)];
+	crypto_generichash_state h;
+	struct stat st;
+	char *js;
+
+	snprintf(path, sizeof(path), "%s/widget.js", d->server_state->widget_dir);
+	if (stat(path, &st) < 0)
+		return NULL;
+	crypto_generichash_init(&h, NULL, 0, sizeof(key));
+	crypto_generichash_update(&h, (const unsigned char *)&st.st_ino, sizeof(st.st_ino));
+	crypto_generichash_update(&h, (const unsigned char *)&st.st_size, sizeof(st.st_size));
+	crypto_generichash_update(&h, (const unsigned char *)&st.st_mtim, sizeof(st.st_mtim));
+	crypto_generichash_update(&h, (const unsigned char *)strings, strlen(strings));
+	crypto_generichash_final(&h, key, sizeof(key));
+	if (wc->js && !memcmp(key, wc->key, sizeof(key)))
+		return wc;
+	if (!(js = widget_build(path, strings)))
+		return NULL;
+	free(wc->js);
+	wc->js = js;
+	memcpy(wc->key, key, sizeof(key));
+	wc->etag[0] = '"';
+	sodium_bin2hex(wc->etag + 1, sizeof(wc->etag) - 2, key, sizeof(key));
+	strcat(wc->etag, "\"");
+	return wc;
+}
+
+/* 304 Not Modified for a client that has this etag: no body. */
+static int respond_not_modified(struct lws *wsi, const char *etag)
+{
+	unsigned char hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start,
+					   *end = hdr + sizeof(hdr) - 1;
+
+	if (lws_add_http_header_status(wsi, HTTP_STATUS_NOT_MODIFIED, &p, end) ||
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_ETAG, (const unsigned char *)etag,
+					 (int)strlen(etag), &p, end) ||
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+					 (const unsigned char *)"no-cache", 8, &p, end) ||
+	    lws_add_http_header_content_length(wsi, 0, &p, end) ||
+	    lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* GET /widget.js: revalidated on every use (no-cache), answered 304 when
+ * the client's copy is current. */
+static int serve_widget(struct daemon *d, struct lws *wsi, struct http_pss *pss)
+{
+	const struct widget_cache *wc = widget_js(d);
+	char inm[80];
+
+	if (!wc)
+		return 1; /* not there: 404 */
+	if (lws_hdr_copy(wsi, inm, sizeof(inm), WSI_TOKEN_HTTP_IF_NONE_MATCH) > 0 &&
+	    !strcmp(inm, wc->etag))
+		return respond_not_modified(wsi, wc->etag) ? -1 : 0;
+	return respond_copy(wsi, pss, HTTP_STATUS_OK, "application/javascript; charset=utf-8", wc->js,
+			    strlen(wc->js), "no-cache", wc->etag)
+		       ? -1
+		       : 0;
 }
 
 static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -359,10 +450,9 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		if (!strcmp(uri, "/api/stats"))
 			return api_stats(d, wsi, pss);
 		if (!strcmp(uri, "/widget.js")) {
-			char *js = widget_js(d);
-			if (js)
-				return respond(wsi, pss, HTTP_STATUS_OK,
-					       "application/javascript; charset=utf-8", js);
+			int rc = serve_widget(d, wsi, pss);
+			if (rc <= 0)
+				return rc;
 		}
 		lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
 		return lws_http_transaction_completed(wsi) ? -1 : 0;
@@ -535,6 +625,8 @@ void server_stop(struct daemon *d)
 	if (d->lws)
 		lws_context_destroy(d->lws);
 	d->lws = NULL;
+	if (d->server_state)
+		free(d->server_state->widget_cache.js);
 	free(d->server_state);
 	d->server_state = NULL;
 }

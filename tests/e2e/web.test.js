@@ -83,6 +83,38 @@ test('/widget.js is served as JavaScript from the widget directory', async () =>
   assert.equal(catalogs.pl.send, 'Wyślij');
 });
 
+test('/widget.js is revalidated by its ETag: 304 while current, a new tag when the file changes', async () => {
+  // a widget directory of its own, to change the file under the daemon
+  const widgetDir = scope.tempDir('supportd-e2e-widget-');
+  const built = fs.readFileSync(path.join(REPO_ROOT, 'build', 'widget', 'widget.js'), 'utf8');
+  fs.writeFileSync(path.join(widgetDir, 'widget.js'), built);
+  const d = await scope.daemon({ config: { widget_dir: widgetDir } });
+
+  const r1 = await httpGet(d.port, '/widget.js');
+  assert.equal(r1.status, 200);
+  assert.equal(r1.headers['cache-control'], 'no-cache');
+  assert.match(r1.headers.etag, /^"[0-9a-f]{32}"$/);
+  const r2 = await httpGet(d.port, '/widget.js');
+  assert.equal(r2.headers.etag, r1.headers.etag, 'the same content has the same tag');
+  assert.equal(r2.body, r1.body);
+
+  const nm = await httpGet(d.port, '/widget.js', { headers: { 'If-None-Match': r1.headers.etag } });
+  assert.equal(nm.status, 304);
+  assert.equal(nm.body, '');
+  assert.equal(nm.headers.etag, r1.headers.etag);
+  assert.match(String(nm.headers['content-security-policy']), /default-src/);
+  const stale = await httpGet(d.port, '/widget.js', { headers: { 'If-None-Match': '"0000"' } });
+  assert.equal(stale.status, 200);
+
+  // a new build of the widget: a new tag and the new body at once
+  fs.writeFileSync(path.join(widgetDir, 'widget.js'), built.replace('supportd chat widget', 'supportd chat widget, v2'));
+  const r3 = await httpGet(d.port, '/widget.js', { headers: { 'If-None-Match': r1.headers.etag } });
+  assert.equal(r3.status, 200);
+  assert.notEqual(r3.headers.etag, r1.headers.etag);
+  assert.match(r3.body, /supportd chat widget, v2/);
+  assert.ok(!r3.body.includes('__SUPPORTD_STRINGS__'), 'the strings are written in');
+});
+
 test('websocket upgrades: no Origin, our own, or an allowed one; others get 403', async () => {
   const { d } = await webDaemon();
   assert.equal(await tryOrigin(d.port, null), 'open', 'non-browser clients send no Origin');
