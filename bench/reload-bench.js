@@ -87,6 +87,7 @@ async function main() {
   const questions = writeContent(content);
   const cfg = path.join(dir, 'config.json');
   fs.writeFileSync(cfg, JSON.stringify({
+    max_sockets_per_ip: 100000,
     chat: { rate_per_sec: 1000, rate_burst: 1000, max_conn_per_ip: 100000 },
   }));
   const t0 = now();

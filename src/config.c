@@ -10,6 +10,7 @@ void config_defaults(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	snprintf(cfg->listen, sizeof(cfg->listen), "127.0.0.1");
 	cfg->port = 8080;
+	cfg->max_sockets_per_ip = 512;
 	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "var");
 	snprintf(cfg->content_dir, sizeof(cfg->content_dir), ".");
 	snprintf(cfg->static_dir, sizeof(cfg->static_dir), "contrib/www");
@@ -63,6 +64,7 @@ struct key {
 static const struct key keys[] = {
 	{NULL, "listen", K_STR, OFF(listen), sizeof(((struct config *)0)->listen), 0, 0},
 	{NULL, "port", K_INT, OFF(port), 0, 0, 65535},
+	{NULL, "max_sockets_per_ip", K_INT, OFF(max_sockets_per_ip), 0, 1, 1e7},
 	{NULL, "data_dir", K_STR, OFF(data_dir), CONFIG_PATH_MAX, 0, 0},
 	{NULL, "content_dir", K_STR, OFF(content_dir), CONFIG_PATH_MAX, 0, 0},
 	{NULL, "static_dir", K_STR, OFF(static_dir), CONFIG_PATH_MAX, 0, 0},

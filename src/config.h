@@ -32,6 +32,7 @@ struct config_named {
 struct config {
 	char listen[64];               /* address to bind, e.g. 127.0.0.1 */
 	int port;                      /* 0 picks a free port (logged) */
+	int max_sockets_per_ip;        /* TCP connections one address may hold, of any kind */
 	char data_dir[CONFIG_PATH_MAX];    /* holds supportd.db */
 	char content_dir[CONFIG_PATH_MAX]; /* holds lua/, faq/, rules/ */
 	char static_dir[CONFIG_PATH_MAX];  /* static files served at / */

@@ -1,9 +1,12 @@
 /* server.c: the libwebsockets context and the HTTP side. See server.h. */
 #include "server.h"
 
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <sodium.h>
 #include <sys/stat.h>
+#include <uthash.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +20,7 @@
 #include "flow.h"
 #include "pipeline.h"
 #include "reload.h"
+#include "xalloc.h"
 
 #define SIGNAL_PROTOCOL "supportd-signal"
 
@@ -28,10 +32,33 @@ struct widget_cache {
 	char etag[2 + 32 + 1];        /* "\"<key in hex>\"" */
 };
 
+/* One address's TCP connections, of any kind (max_sockets_per_ip). */
+struct peer {
+	char ip[INET6_ADDRSTRLEN];
+	int n;
+	int refused;                  /* connections refused since it was last under */
+	UT_hash_handle hh;
+};
+
+/* An accepted connection, counted for its address until its wsi goes. */
+struct counted {
+	struct lws *wsi;              /* the key */
+	struct peer *peer;
+	UT_hash_handle hh;
+};
+
 struct server_state {
 	struct lws_http_mount root, widget, console;
 	char static_dir[PATH_MAX], widget_dir[PATH_MAX], console_dir[PATH_MAX];
 	struct widget_cache widget_cache;
+	struct peer *peers;           /* uthash by ip */
+	struct counted *counted;      /* uthash by wsi */
+	/* counted when accepted, until libwebsockets makes its wsi (in the same
+	 * call: accept, filter, adopt) */
+	struct {
+		lws_sockfd_type fd;
+		struct peer *peer;    /* NULL: nothing pending */
+	} accepting;
 };
 
 /* An HTTP request waiting for the store (GET /api/stats). Shared by the
@@ -422,6 +449,88 @@ static int serve_widget(struct daemon *d, struct lws *wsi, struct http_pss *pss)
 		       : 0;
 }
 
+/* ===== connections per address ===== */
+
+static void peer_release(struct server_state *ss, struct peer *p)
+{
+	if (--p->n > 0)
+		return;
+	HASH_DEL(ss->peers, p);
+	free(p);
+}
+
+/* A connection was accepted (LWS_CALLBACK_FILTER_NETWORK_CONNECTION):
+ * counts it for its address. Returns nonzero to refuse it, when the
+ * address holds max_sockets_per_ip connections already: websockets,
+ * plain HTTP and connections that never send a byte alike, so that one
+ * address cannot take every descriptor. chat.c's own, lower limit on
+ * websockets answers with an error frame before this one is reached. */
+static int peer_admit(struct daemon *d, const struct lws_filter_network_conn_args *a)
+{
+	struct server_state *ss = d->server_state;
+	char ip[INET6_ADDRSTRLEN] = "?";
+	struct peer *p;
+
+	if (ss->accepting.peer) { /* the last one never became a connection */
+		peer_release(ss, ss->accepting.peer);
+		ss->accepting.peer = NULL;
+	}
+	if (!a)
+		return 0;
+	if (a->cli_addr.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&a->cli_addr)->sin_addr, ip,
+			  sizeof(ip));
+	else if (a->cli_addr.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&a->cli_addr)->sin6_addr, ip,
+			  sizeof(ip));
+	HASH_FIND_STR(ss->peers, ip, p);
+	if (p && p->n >= d->cfg.max_sockets_per_ip) {
+		atomic_fetch_add(&d->metrics.conn_refused_total, 1);
+		if (p->refused++ == 0) /* once per episode, not once per connection */
+			log_warn(&d->log, "connections_refused", "ip=%s open=%d reason=max_sockets_per_ip",
+				 ip, p->n);
+		return 1;
+	}
+	if (!p) {
+		p = xcalloc(1, sizeof(*p));
+		snprintf(p->ip, sizeof(p->ip), "%s", ip);
+		HASH_ADD_STR(ss->peers, ip, p);
+	}
+	p->n++;
+	p->refused = 0;
+	ss->accepting.fd = a->accept_fd;
+	ss->accepting.peer = p;
+	return 0;
+}
+
+/* Its wsi exists (LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED). */
+static void peer_attach(struct server_state *ss, struct lws *wsi)
+{
+	struct counted *c;
+
+	if (!ss->accepting.peer || lws_get_socket_fd(wsi) != ss->accepting.fd)
+		return;
+	c = xcalloc(1, sizeof(*c));
+	c->wsi = wsi;
+	c->peer = ss->accepting.peer;
+	HASH_ADD_PTR(ss->counted, wsi, c);
+	ss->accepting.peer = NULL;
+}
+
+/* Any wsi is going (LWS_CALLBACK_WSI_DESTROY, sent to protocols[0]): an
+ * accepted one no longer counts. */
+static void peer_detach(struct server_state *ss, struct lws *wsi)
+{
+	struct counted *c;
+
+	HASH_FIND_PTR(ss->counted, &wsi, c);
+	if (!c)
+		return;
+	HASH_DEL(ss->counted, c);
+	peer_release(ss, c->peer);
+	free(c);
+}
+
 static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 			 size_t len)
 {
@@ -431,7 +540,15 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-		return d->draining ? 1 : 0;
+		return d->draining ? 1 : peer_admit(d, user);
+	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+		if (d->server_state)
+			peer_attach(d->server_state, wsi);
+		break;
+	case LWS_CALLBACK_WSI_DESTROY:
+		if (d->server_state)
+			peer_detach(d->server_state, wsi);
+		break;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		return confirm_upgrade(d, wsi);
 	case LWS_CALLBACK_HTTP: {
@@ -625,8 +742,20 @@ void server_stop(struct daemon *d)
 	if (d->lws)
 		lws_context_destroy(d->lws);
 	d->lws = NULL;
-	if (d->server_state)
-		free(d->server_state->widget_cache.js);
+	if (d->server_state) {
+		struct server_state *ss = d->server_state;
+		struct counted *c, *ct;
+		struct peer *p, *pt;
+		free(ss->widget_cache.js);
+		HASH_ITER(hh, ss->counted, c, ct) {
+			HASH_DEL(ss->counted, c);
+			free(c);
+		}
+		HASH_ITER(hh, ss->peers, p, pt) {
+			HASH_DEL(ss->peers, p);
+			free(p);
+		}
+	}
 	free(d->server_state);
 	d->server_state = NULL;
 }

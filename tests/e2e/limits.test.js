@@ -6,7 +6,7 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const {
-  healthz, pollUntil, delay, T, useCleanups,
+  healthz, pollUntil, delay, T, useCleanups, withTimeout,
 } = require('./lib');
 
 const { daemon, client } = useCleanups();
@@ -198,4 +198,43 @@ test('frames of any kind are rate limited too: a typing flood is closed with 100
 
   const h = await healthz(d.port);
   assert.equal(h.status, 200);
+});
+
+test('connections of any kind over max_sockets_per_ip are refused when accepted; closing one frees a slot', async () => {
+  const net = require('node:net');
+  const d = await daemon({ config: { max_sockets_per_ip: 3 } });
+  const sockets = [];
+  const open = () => new Promise((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port: d.port }, () => resolve(s));
+    s.on('error', reject);
+    sockets.push(s);
+  });
+  const closed = (s) => withTimeout(new Promise((resolve) => {
+    if (s.destroyed || s.readableEnded) resolve();
+    else s.once('close', resolve);
+  }), T(5000), 'the server to close the connection');
+  // an HTTP request on a raw socket: the status line of the answer
+  const get = (s) => new Promise((resolve, reject) => {
+    let data = '';
+    s.on('data', (b) => { data += b.toString('latin1'); });
+    s.once('close', () => resolve(data.split('\r\n')[0]));
+    s.once('error', reject);
+    s.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  });
+  const getting = (s) => withTimeout(get(s), T(5000), 'an HTTP answer');
+  try {
+    // three idle connections that never send a byte hold the address's slots
+    const [s1] = [await open(), await open(), await open()];
+    // a fourth is accepted by the kernel and closed at once by supportd
+    const s4 = await open();
+    await closed(s4);
+    // the three still work
+    assert.equal(await getting(s1), 'HTTP/1.1 200 OK');
+    // s1 is gone (Connection: close): one slot is free again
+    const s5 = await open();
+    assert.equal(await getting(s5), 'HTTP/1.1 200 OK');
+    await d.waitLog(/event=connections_refused ip=127\.0\.0\.1 open=3 reason=max_sockets_per_ip/);
+  } finally {
+    for (const s of sockets) s.destroy();
+  }
 });
