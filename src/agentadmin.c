@@ -17,10 +17,15 @@
 static const char usage[] =
 	"usage: supportd agent add NAME --team TEAM [--team TEAM ...] [--capacity N] [options]\n"
 	"       supportd agent list [options]\n"
+	"       supportd agent remove NAME [options]\n"
 	"\n"
 	"add stores an agent and prints its login token, once: keep it; the store\n"
 	"only has its hash. Adding a NAME again gives it a new token, teams and\n"
 	"capacity. Names and teams: a-z, 0-9, - and _.\n"
+	"remove revokes an agent's token: it can never sign in again (its name\n"
+	"stays on the chats it handled). A console it has open keeps working\n"
+	"until it disconnects or supportd restarts. Adding the NAME again brings\n"
+	"it back with a new token.\n"
 	"\n"
 	"options:\n"
 	"  -d, --data-dir DIR   where supportd.db lives (default var)\n"
@@ -114,7 +119,7 @@ int agentadmin_main(int argc, char **argv)
 	}
 	if (!data_dir)
 		data_dir = cfg.data_dir;
-	if (strcmp(sub, "add") && strcmp(sub, "list")) {
+	if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "remove")) {
 		fprintf(stderr, "supportd agent: unknown subcommand \"%s\"\n\n%s", sub, usage);
 		return 2;
 	}
@@ -125,6 +130,10 @@ int agentadmin_main(int argc, char **argv)
 	}
 	if (!strcmp(sub, "list") && optind != argc) {
 		fputs(usage, stderr);
+		return 2;
+	}
+	if (!strcmp(sub, "remove") && (optind != argc - 1 || !valid_name(argv[optind]))) {
+		fprintf(stderr, "supportd agent remove: give one NAME (a-z, 0-9, - and _)\n");
 		return 2;
 	}
 	if (sodium_init() < 0)
@@ -174,6 +183,20 @@ int agentadmin_main(int argc, char **argv)
 			fprintf(stderr, "supportd agent: the store refused the agent\n");
 		}
 		sodium_memzero(token, sizeof(token));
+		store_job_free(job);
+	} else if (!strcmp(sub, "remove")) {
+		struct store_job *job = store_job_new(STORE_AGENT_REMOVE);
+		job->agent.name = xstrdup(argv[optind]);
+		job->now_ms = clock_wall_ms();
+		job = storesync_run(st, job);
+		if (job->status == STORE_OK) {
+			fprintf(stderr, "agent %s removed: its token no longer signs in\n", argv[optind]);
+			status = 0;
+		} else if (job->status == STORE_NOT_FOUND) {
+			fprintf(stderr, "supportd agent remove: there is no agent %s\n", argv[optind]);
+		} else {
+			fprintf(stderr, "supportd agent: the store refused the change\n");
+		}
 		store_job_free(job);
 	} else {
 		struct store_job *job = storesync_run(st, store_job_new(STORE_AGENT_LIST));

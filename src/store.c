@@ -148,6 +148,9 @@ static const char *const migrations[] = {
 	 * holding up every commit. created_at grows with the rowid, so its
 	 * inserts land on the index's last page. */
 	"CREATE INDEX events_created ON events(created_at);",
+	/* 7: agents who left: kept for the history that names them, but never
+	 * signed in again (supportd agent remove) */
+	"ALTER TABLE agents ADD COLUMN removed_at INTEGER;",
 };
 
 int store_schema_version(void)
@@ -161,7 +164,7 @@ enum stmt_id {
 	S_FIND_CLIENT_ID, S_CONV_STATE, S_CONV_IDS, S_SAVE_CONV_STATE, S_INSERT_EVENT, S_CLIENT_ACK,
 	S_FLOW_SAVE, S_FLOW_END, S_FLOW_GET, S_SLOTS, S_HANDOFF, S_DUE,
 	S_STATUS, S_Q_ENQUEUE, S_Q_ASSIGN, S_Q_REQUEUE, S_Q_DELETE, S_CLOSE, S_NOTE, S_CSAT,
-	S_TICKET, S_SET_LANG, S_DESK_LOAD, S_AGENT_GET, S_AGENT_ADD, S_AGENT_LIST, S_TICKETS,
+	S_TICKET, S_SET_LANG, S_DESK_LOAD, S_AGENT_GET, S_AGENT_ADD, S_AGENT_REMOVE, S_AGENT_LIST, S_TICKETS,
 	S_CTX_CONV, S_CTX_EVENTS, S_CTX_HANDOFF, S_CTX_NOTES, S_ASSIGNMENT,
 	S_ST_CONVS, S_ST_REASONS, S_ST_CSAT, S_ST_CSAT_DAYS, S_ST_WAITS, S_ST_SOURCES,
 	S_ST_KINDS, S_ST_CSAT_DIST, S_ST_FIRST_RESPONSE, S_ST_PER_HOUR,
@@ -231,11 +234,16 @@ static const char *const stmt_sql[S__COUNT] = {
 			" q.upset, q.enqueued_at, q.agent_id FROM queue q"
 			" JOIN conversations c ON c.id = q.conversation_id"
 			" ORDER BY q.upset DESC, q.enqueued_at",
-	[S_AGENT_GET] = "SELECT id, name, teams, capacity, token_hash FROM agents WHERE name = ?1",
+	[S_AGENT_GET] = "SELECT id, name, teams, capacity, token_hash FROM agents WHERE name = ?1"
+			" AND removed_at IS NULL",
 	[S_AGENT_ADD] = "INSERT INTO agents(name, teams, capacity, token_hash, created_at)"
 			" VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(name) DO UPDATE SET teams = ?2,"
-			" capacity = ?3, token_hash = ?4 RETURNING id",
-	[S_AGENT_LIST] = "SELECT id, name, teams, capacity FROM agents ORDER BY name",
+			" capacity = ?3, token_hash = ?4, removed_at = NULL RETURNING id",
+	/* the hash goes too: a removed agent's token matches nothing */
+	[S_AGENT_REMOVE] = "UPDATE agents SET removed_at = ?2, token_hash = '' WHERE name = ?1"
+			   " AND removed_at IS NULL",
+	[S_AGENT_LIST] = "SELECT id, name, teams, capacity FROM agents WHERE removed_at IS NULL"
+			 " ORDER BY name",
 	[S_TICKETS] = "SELECT t.id, t.conversation_id, c.public_id, t.team, t.email, t.message,"
 		      " t.created_at FROM tickets t JOIN conversations c ON c.id = t.conversation_id"
 		      " WHERE t.closed_at IS NULL AND instr(',' || ?1 || ',', ',' || t.team || ',') > 0"
@@ -1160,6 +1168,21 @@ static int run_agent_add(store *st, struct store_job *j)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
+/* Marks the agent removed: NOT_FOUND when there is no such agent (or it
+ * was removed already). */
+static int run_agent_remove(store *st, struct store_job *j)
+{
+	sqlite3_stmt *s = st->stmt[S_AGENT_REMOVE];
+
+	sqlite3_bind_text(s, 1, j->agent.name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, j->now_ms);
+	if (exec_stmt(st, S_AGENT_REMOVE))
+		return -1;
+	if (sqlite3_changes(st->db) == 0)
+		j->status = STORE_NOT_FOUND;
+	return 0;
+}
+
 static int run_agent_list(store *st, struct store_job *j)
 {
 	sqlite3_stmt *s = st->stmt[S_AGENT_LIST];
@@ -1461,6 +1484,7 @@ static int run_job(store *st, struct store_job *j)
 	case STORE_AGENT_GET: rc = run_agent_get(st, j); break;
 	case STORE_AGENT_ADD: rc = run_agent_add(st, j); break;
 	case STORE_AGENT_LIST: rc = run_agent_list(st, j); break;
+	case STORE_AGENT_REMOVE: rc = run_agent_remove(st, j); break;
 	case STORE_CONTEXT: rc = run_context(st, j); break;
 	case STORE_STATS: rc = run_stats(st, j); break;
 	case STORE_RATE: rc = run_rate(st, j); break;

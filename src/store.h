@@ -34,7 +34,8 @@ enum store_op {
 	STORE_DESK_LOAD,  /* the queue as stored: every waiting and assigned chat */
 	STORE_AGENT_GET,  /* an agent by name, and the open tickets of its teams */
 	STORE_AGENT_ADD,  /* a new agent (supportd agent add) */
-	STORE_AGENT_LIST, /* every agent (supportd agent list) */
+	STORE_AGENT_LIST, /* every agent not removed (supportd agent list) */
+	STORE_AGENT_REMOVE, /* an agent leaves: never signs in again (supportd agent remove) */
 	STORE_CONTEXT,    /* what an agent sees of a conversation */
 	STORE_STATS,      /* the console's statistics since started_ms, as JSON in context */
 	STORE_RATE,       /* a customer's thumb (desk.rating +1/-1) on the bot reply client_seq */
@@ -194,7 +195,7 @@ struct store_job {
 				       out: RESUME: the stored trend, or NULL */
 	struct store_queued *queued;/* out: DESK_LOAD, owned */
 	size_t n_queued;
-	struct store_agent agent;   /* in: AGENT_ADD (and name for GET). out: GET */
+	struct store_agent agent;   /* in: AGENT_ADD (and name for GET, REMOVE). out: GET */
 	struct store_agent *agents; /* out: AGENT_LIST, owned */
 	size_t n_agents;
 	struct store_ticket *tickets;/* out: AGENT_GET (open tickets of its teams), owned */

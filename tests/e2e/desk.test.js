@@ -815,6 +815,44 @@ function badDaemon() {
 }
 
 
+test('agent remove: the token never signs in again, list forgets it, add brings it back', async () => {
+  const { execFileSync } = require('node:child_process');
+  const { BIN, REPO_ROOT } = require('./lib');
+  const d = await badDaemon();
+  const ag = newAgent(d, { teams: ['general'] });
+  const cli = (...args) => {
+    try {
+      const stdout = execFileSync(BIN, ['agent', ...args, '-d', d.dataDir],
+        { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      return { status: 0, stdout };
+    } catch (e) {
+      return { status: e.status, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
+  const first = await agentConn(d);
+  await first.login(ag.name, ag.token); // signed in before the removal
+  assert.match(cli('list').stdout, new RegExp(`^${ag.name}\tteams=general`, 'm'));
+
+  assert.equal(cli('remove', ag.name).status, 0);
+  const a = await agentConn(d);
+  a.send({ type: 'login', agent: ag.name, token: ag.token });
+  await agentError(a, 'login_failed');
+  await a.waitClose();
+  assert.doesNotMatch(cli('list').stdout, new RegExp(`^${ag.name}\t`, 'm'));
+  const again = cli('remove', ag.name);
+  assert.equal(again.status, 1);
+  assert.match(again.stderr, new RegExp(`there is no agent ${ag.name}`));
+  assert.equal(cli('remove', 'Not A Name').status, 2);
+
+  // its name is back with a new token; the old one still fails
+  const back = addAgent(d.dataDir, ag.name, { teams: ['general'] });
+  const b = await agentConn(d);
+  b.send({ type: 'login', agent: ag.name, token: ag.token });
+  await agentError(b, 'login_failed');
+  const c = await agentConn(d);
+  await c.login(ag.name, back);
+});
+
 test('agent: frames before login get login_required; then the login works', async () => {
   const d = await badDaemon();
   const ag = newAgent(d, { teams: ['general'] });
