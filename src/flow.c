@@ -9,6 +9,7 @@
 #include "flow.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <jansson.h>
 #include <lauxlib.h>
 #include <lua.h>
@@ -155,6 +156,31 @@ static const char prelude[] =
 
 /* ===== helpers ===== */
 
+#define API_CHUNK "flow API" /* the prelude's chunk name, as short_src shows it */
+
+/* Raises a flow API error at the line of the flow that called the API:
+ * the first Lua function up the stack that is not the prelude's, so an
+ * editor reads "lua/flows/x.lua:12: say: ..." and not a line of ours. */
+static int api_error(lua_State *L, const char *fmt, ...)
+{
+	lua_Debug ar;
+	va_list ap;
+	int level, found = 0;
+
+	for (level = 1; !found && lua_getstack(L, level, &ar); level++)
+		found = lua_getinfo(L, "Sl", &ar) && ar.currentline > 0 &&
+			strcmp(ar.short_src, API_CHUNK) != 0;
+	if (found)
+		lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+	else
+		lua_pushliteral(L, "");
+	va_start(ap, fmt);
+	lua_pushvfstring(L, fmt, ap);
+	va_end(ap);
+	lua_concat(L, 2);
+	return lua_error(L);
+}
+
 static struct run *current(lua_State *L, int yields)
 {
 	flowhost *fh = lua_touserdata(L, lua_upvalueindex(1));
@@ -290,7 +316,7 @@ static int l_say(lua_State *L)
 	if (script_read_reply(L, -1, &rep, err, sizeof(err))) {
 		wire_reply_clear(&rep);
 		/* the checker's messages name on_message; say what was called */
-		return luaL_error(L, "say: %s", strstr(err, ": ") ? strstr(err, ": ") + 2 : err);
+		return api_error(L, "say: %s", strstr(err, ": ") ? strstr(err, ": ") + 2 : err);
 	}
 	lua_pop(L, 1);
 	if (replaying(r)) {
@@ -299,7 +325,7 @@ static int l_say(lua_State *L)
 	}
 	if (r->n_out == FLOW_SAYS_MAX) {
 		wire_reply_clear(&rep);
-		return luaL_error(L, "say: a flow may say at most %d things between two answers",
+		return api_error(L, "say: a flow may say at most %d things between two answers",
 				  FLOW_SAYS_MAX);
 	}
 	r->out[r->n_out++] = rep;
@@ -327,15 +353,15 @@ static int l_http(lua_State *L)
 
 	if (backend_url_allowed(fh->cfg->flows.backends, fh->cfg->flows.n_backends, url, &u, err,
 				sizeof(err)))
-		return luaL_error(L, "http.%s: %s", !strcmp(method, "GET") ? "get" : "post", err);
+		return api_error(L, "http.%s: %s", !strcmp(method, "GET") ? "get" : "post", err);
 	if (!lua_isnoneornil(L, 3)) {
 		json_t *j = luajson_to_json(L, 3, err, sizeof(err));
 		if (!j)
-			return luaL_error(L, "http.post: the body cannot be sent as JSON: %s", err);
+			return api_error(L, "http.post: the body cannot be sent as JSON: %s", err);
 		body = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
 		json_decref(j);
 		if (!body)
-			return luaL_error(L, "http.post: the body cannot be sent as JSON");
+			return api_error(L, "http.post: the body cannot be sent as JSON");
 	}
 	snprintf(r->call.method, sizeof(r->call.method), "%s", method);
 	free(r->call.url);
@@ -354,7 +380,7 @@ static int l_handoff(lua_State *L)
 	const char *reason = luaL_optstring(L, 2, NULL);
 
 	if (team && (!team[0] || strlen(team) > 64 || !content_valid_id(team)))
-		return luaL_error(L, "handoff: team must be a name of letters, digits, - and _");
+		return api_error(L, "handoff: team must be a name of letters, digits, - and _");
 	free(r->handoff_team);
 	free(r->handoff_reason);
 	r->handoff_team = team ? xstrdup(team) : NULL;
@@ -372,9 +398,9 @@ static int l_ticket(lua_State *L)
 	const char *msg = luaL_checklstring(L, 2, &ml);
 
 	if (!flow_email_valid(email, el))
-		return luaL_error(L, "ticket: email is not an e-mail address");
+		return api_error(L, "ticket: email is not an e-mail address");
 	if (ml == 0 || ml > 4000 || strlen(msg) != ml || !wire_utf8_valid(msg, ml))
-		return luaL_error(L, "ticket: message must be 1 to 4000 bytes of text");
+		return api_error(L, "ticket: message must be 1 to 4000 bytes of text");
 	if (replaying(r))
 		return 0;
 	free(r->ticket_email);
@@ -549,7 +575,7 @@ static int l_validate(lua_State *L)
 			lua_pushlstring(L, text + ov[0], ov[1] - ov[0]);
 		return 1;
 	}
-	return luaL_error(L, "no validator named \"%s\" (\"email\", or a name in the config's"
+	return api_error(L, "no validator named \"%s\" (\"email\", or a name in the config's"
 			     " flows.patterns)", name);
 }
 
@@ -1124,7 +1150,7 @@ static int build_base(lua_State *L)
 	script *sc = fh->sc;
 	int api;
 
-	if (luaL_loadbufferx(L, prelude, sizeof(prelude) - 1, "=flow API", "t") != LUA_OK)
+	if (luaL_loadbufferx(L, prelude, sizeof(prelude) - 1, "=" API_CHUNK, "t") != LUA_OK)
 		return lua_error(L);
 	push_prim(L, fh);
 	script_push_sandbox(sc);
