@@ -1,6 +1,7 @@
 /* language.c: loading and checking language.yaml. See language.h. */
 #include "language.h"
 
+#include <errno.h>
 #include <libstemmer.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,40 +300,9 @@ int language_load(const char *path, const char *code, struct language *out, stru
 	return rc;
 }
 
-/* One entry of rules/ (a content_entry_fn) for language_set_load. */
-struct set_load {
-	struct language_set *out;
-	struct diag *d;
-};
-
-static void set_entry(void *ud, const char *path, const char *name, const struct stat *st)
-{
-	struct set_load *l = ud;
-	struct language lang;
-	struct stat fst;
-	char *file;
-
-	if (!S_ISDIR(st->st_mode) || !language_valid_code(name))
-		return;
-	file = content_path_join(path, LANGUAGE_FILE);
-	if (stat(file, &fst) == 0 && language_load(file, name, &lang, l->d) == 0 &&
-	    language_set_add(l->out, &lang) < 0)
-		diag_add(l->d, path, 0, "more than %d languages: this one is not loaded",
-			 LANGUAGES_MAX);
-	free(file);
-}
-
-int language_set_load(const char *rules_dir, struct language_set *out, struct diag *d)
-{
-	struct set_load l = {out, d};
-	size_t before = diag_count(d);
-
-	if (content_list_dir(rules_dir, "the rules directory", set_entry, &l, NULL, d) < 0)
-		return -1;
-	return diag_count(d) == before ? 0 : -1;
-}
-
-int language_set_add(struct language_set *s, struct language *l)
+/* Appends l (taken: *l is zeroed) to s. Returns 0, or -1 when s already
+ * holds LANGUAGES_MAX languages (l is cleared then). */
+static int set_add(struct language_set *s, struct language *l)
 {
 	if (s->n >= LANGUAGES_MAX) {
 		language_clear(l);
@@ -344,6 +314,50 @@ int language_set_add(struct language_set *s, struct language *l)
 	s->v[s->n++] = *l;
 	memset(l, 0, sizeof(*l));
 	return 0;
+}
+
+int language_set_add_dir(struct language_set *s, const char *dir, const char *code,
+			 struct diag *d)
+{
+	char *file = content_path_join(dir, LANGUAGE_FILE);
+	struct language lang;
+	struct stat st;
+	int rc = 0;
+
+	if (stat(file, &st) < 0 && errno == ENOENT)
+		rc = 1;
+	else if (language_load(file, code, &lang, d) < 0)
+		rc = -1;
+	else if (set_add(s, &lang) < 0) {
+		diag_add(d, dir, 0, "more than %d languages: this one is not loaded", LANGUAGES_MAX);
+		rc = -1;
+	}
+	free(file);
+	return rc;
+}
+
+/* One entry of rules/ (a content_entry_fn) for language_set_load. */
+struct set_load {
+	struct language_set *out;
+	struct diag *d;
+};
+
+static void set_entry(void *ud, const char *path, const char *name, const struct stat *st)
+{
+	struct set_load *l = ud;
+
+	if (S_ISDIR(st->st_mode) && language_valid_code(name))
+		language_set_add_dir(l->out, path, name, l->d); /* a missing file: rules.c's to report */
+}
+
+int language_set_load(const char *rules_dir, struct language_set *out, struct diag *d)
+{
+	struct set_load l = {out, d};
+	size_t before = diag_count(d);
+
+	if (content_list_dir(rules_dir, "the rules directory", set_entry, &l, NULL, d) < 0)
+		return -1;
+	return diag_count(d) == before ? 0 : -1;
 }
 
 const struct language *language_find(const struct language_set *s, const char *tag)

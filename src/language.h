@@ -74,9 +74,12 @@ int language_load(const char *path, const char *code, struct language *out, stru
  * to d. */
 int language_set_load(const char *rules_dir, struct language_set *out, struct diag *d);
 
-/* Appends l (taken: *l is zeroed) to s. Returns 0, or -1 when s already
- * holds LANGUAGES_MAX languages (l is cleared then). */
-int language_set_add(struct language_set *s, struct language *l);
+/* Loads dir/language.yaml (dir is rules/<code>/) and appends it to s.
+ * Returns 0; 1 when dir has no language.yaml (nothing is reported: the
+ * caller says whether that is a problem); or -1 after adding a problem to
+ * d (a bad file, or s already holding LANGUAGES_MAX languages). */
+int language_set_add_dir(struct language_set *s, const char *dir, const char *code,
+			 struct diag *d);
 
 /* The language of tag ("pt" for "pt", "PT", "pt-BR" or "pt_PT"), or NULL.
  * s may be NULL. */

@@ -3,7 +3,6 @@
 #include "rules.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -569,21 +568,11 @@ static void load_lang(struct load *l, const char *dir, const char *lang)
  * intents. */
 static void load_language(struct load *l, const char *dir, const char *code)
 {
-	char *file = content_path_join(dir, LANGUAGE_FILE);
-	struct language lang;
-	struct stat st;
-
-	if (stat(file, &st) < 0 && errno == ENOENT) {
+	if (language_set_add_dir(&l->out->languages, dir, code, l->d) == 1)
 		diag_add(l->d, dir, 0,
 			 "no %s: a language directory needs one, to say how its text is read "
 			 "(docs/content.md, \"Adding a language\")",
 			 LANGUAGE_FILE);
-	} else if (language_load(file, code, &lang, l->d) == 0 &&
-		   language_set_add(&l->out->languages, &lang) < 0) {
-		diag_add(l->d, dir, 0, "more than %d languages: this one is not loaded",
-			 LANGUAGES_MAX);
-	}
-	free(file);
 	load_lang(l, dir, code);
 }
 

@@ -15,6 +15,7 @@
 #include "agent.h"
 #include "chat.h"
 #include "clock.h"
+#include "content.h"
 #include "daemon.h"
 #include "desk.h"
 #include "flow.h"
@@ -347,21 +348,15 @@ static char *with_content_metrics(struct daemon *d, char *text)
 static char *widget_build(const char *path, const char *strings)
 {
 	char *buf, *at, *out;
-	FILE *f;
+	struct diag d;
 	size_t n;
+	int rc;
 
-	if (!(f = fopen(path, "rb")))
+	diag_init(&d);
+	rc = content_read_file(path, WIDGET_FILE_MAX, &buf, &n, &d);
+	diag_clear(&d);
+	if (rc < 0)
 		return NULL;
-	buf = malloc(WIDGET_FILE_MAX + 1);
-	if (!buf)
-		abort();
-	n = fread(buf, 1, WIDGET_FILE_MAX + 1, f);
-	fclose(f);
-	if (n > WIDGET_FILE_MAX) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
 	if (!(at = strstr(buf, WIDGET_PLACEHOLDER)))
 		return buf;
 	out = malloc(n - strlen(WIDGET_PLACEHOLDER) + strlen(strings) + 1);
