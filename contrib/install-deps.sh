@@ -11,7 +11,7 @@ libwebsockets-dev libjansson-dev libpcre2-dev liblua5.4-dev
 libsqlite3-dev sqlite3 libsodium-dev libutf8proc-dev uthash-dev
 libcmocka-dev libyaml-dev libstemmer-dev liblinear-dev libcsv-dev libicu-dev openssl
 libexttextcat-dev libexttextcat-data
-libhunspell-dev hunspell-pl
+libhunspell-dev hunspell-pl libmimalloc-dev
 chromium fonts-dejavu-core"
 
 # Node.js runs the end-to-end tests. A machine may already have a Node.js

@@ -1235,6 +1235,90 @@ static void test_duplicate_after_reopen(void **state)
 				 a.id), 51);
 }
 
+static void sql_exec(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg);
+	sqlite3_close(db);
+}
+
+/* A database written before events were chained (schema 7: an index on
+ * conversation and seq) is chained by the upgrade: replays, recent ids,
+ * duplicates and ratings read two interleaved conversations right after
+ * it, and appends carry on from their last links. */
+static void test_upgrade_chains_events(void **state)
+{
+	struct harness *h = *state;
+	struct conv a, b;
+	struct store_job *j;
+	int64_t seq;
+
+	append_conversation(h, &a);
+	create(h, &b, 1000);
+	assert_int_equal(append(h, b.id, "b1", "other", 1004, NO_LIMIT, &seq), STORE_OK);
+	assert_int_equal(append(h, a.id, "m4", "four", 1005, NO_LIMIT, &seq), STORE_OK);
+	assert_int_equal(seq, 6);
+	assert_int_equal(append(h, b.id, "b2", "other again", 1006, NO_LIMIT, &seq), STORE_OK);
+	store_close(h->st);
+	h->st = NULL;
+	sql_exec(h->path, "ALTER TABLE events DROP COLUMN prev_id;"
+			  " ALTER TABLE conversations DROP COLUMN last_event_id;"
+			  " DROP INDEX events_agent;"
+			  " CREATE UNIQUE INDEX events_seq ON events(conversation_id, seq);"
+			  " PRAGMA user_version = 7;");
+	h->st = open_store(h);
+
+	j = run(h, resume_job(a.hash, 2000, 0));
+	assert_int_equal(j->status, STORE_OK);
+	assert_int_equal(j->seq, 6);
+	assert_int_equal(j->n_events, 6);
+	for (size_t i = 0; i < j->n_events; i++)
+		assert_int_equal(j->events[i].seq, (int64_t)i + 1);
+	expect_event(&j->events[5], 6, "message", "four");
+	assert_int_equal(j->n_recent, 4);
+	assert_string_equal(j->recent[0].client_id, "m4");
+	assert_string_equal(j->recent[3].client_id, "m1");
+	store_job_free(j);
+
+	assert_int_equal(append(h, a.id, "m2", "again", 2001, NO_LIMIT, &seq), STORE_DUPLICATE);
+	assert_int_equal(seq, 4);
+	assert_int_equal(append(h, a.id, "m5", "five", 2002, NO_LIMIT, &seq), STORE_OK);
+	assert_int_equal(seq, 7);
+	assert_int_equal(append(h, b.id, "b3", "third", 2003, NO_LIMIT, &seq), STORE_OK);
+	assert_int_equal(seq, 3);
+
+	j = run(h, resume_job(b.hash, 2004, 1));
+	assert_int_equal(j->n_events, 2);
+	expect_event(&j->events[0], 2, "message", "other again");
+	expect_event(&j->events[1], 3, "message", "third");
+	store_job_free(j);
+	j = run(h, resume_job(a.hash, 2005, 5));
+	assert_int_equal(j->n_events, 2);
+	expect_event(&j->events[0], 6, "message", "four");
+	expect_event(&j->events[1], 7, "message", "five");
+	store_job_free(j);
+
+	/* a thumbs down on a reply from before the upgrade finds its question */
+	j = store_job_new(STORE_RATE);
+	j->conv = a.id;
+	j->client_seq = 3;
+	j->desk.rating = -1;
+	j->now_ms = 2006;
+	j = run(h, j);
+	assert_int_equal(j->status, STORE_OK);
+	store_job_free(j);
+	assert_int_equal(sql_int(h->path, "SELECT count(*) FROM unanswered WHERE kind = 'thumbs_down'"
+					  " AND text = 'I forgot my password' AND conversation_id = ?1",
+				 a.id),
+			 1);
+	/* every event has its link but each conversation's first */
+	assert_int_equal(sql_int(h->path, "SELECT count(*) FROM events WHERE prev_id IS NULL", 0), 2);
+}
+
 static void test_schema_version(void **state)
 {
 	struct harness *h = *state;
@@ -1356,6 +1440,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicate_client_id, setup_open_normal, teardown),
 		cmocka_unit_test_setup_teardown(test_resume, setup_open_normal, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_after_reopen, setup_open_normal, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_chains_events, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_version, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
