@@ -228,7 +228,7 @@ start_supportd() {
 }
 
 cat >"$tmp/bench.json" <<'EOF'
-{"max_sockets_per_ip": 100000, "chat": {"rate_per_sec": 100000, "rate_burst": 100000, "max_conn_per_ip": 100000, "max_connections": 100000}}
+{"max_sockets_per_ip": 100000, "chat": {"rate_per_sec": 100000, "rate_burst": 100000, "max_conn_per_ip": 100000, "max_connections": 100000, "max_events": 1000000}}
 EOF
 
 # suite SERVER MODE: the three cases, each against a fresh server. A server
