@@ -695,6 +695,13 @@ void brain_understand_unsure(brain *b, const char *guess, const char *text, size
 	}
 }
 
+void brain_understand_nothing(brain *b, const char *lang, struct brain_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	snprintf(out->lang, sizeof(out->lang), "%s", brain_language_for(b, lang));
+	out->thresholds = b->rules.thresholds;
+}
+
 void brain_result_clear(struct brain_result *r)
 {
 	if (r->tokens) {

@@ -143,6 +143,11 @@ void brain_understand_unsure(brain *b, const char *guess, const char *text, size
 void brain_understand(brain *b, const char *lang, const char *text, size_t len,
 		      const char *choice, struct brain_result *out);
 
+/* The result for a message the brain was not asked about (a pipeline that
+ * does not take it, pipeline.c): no candidates, the language tag's content
+ * and the thresholds. */
+void brain_understand_nothing(brain *b, const char *lang, struct brain_result *out);
+
 void brain_result_clear(struct brain_result *r);
 
 /* Statistics for logs and tools. */

@@ -181,7 +181,11 @@ void pipeline_run(pipeline *p, const struct pipeline_input *in, struct pipeline_
 	char err[1024], q[1100];
 
 	memset(out, 0, sizeof(*out));
-	if (in->lang_unsure) {
+	if (!script_takes_understanding(p->sc)) {
+		/* on_message(conversation, text): a pipeline of its own that
+		 * never sees the matcher's and retriever's view; none is made */
+		brain_understand_nothing(p->br, in->lang, &out->understood);
+	} else if (in->lang_unsure) {
 		brain_understand_unsure(p->br, in->lang, in->text, in->text_len, in->choice,
 					&out->understood);
 		conv.lang = out->understood.lang; /* the script answers in that language */
@@ -194,7 +198,8 @@ void pipeline_run(pipeline *p, const struct pipeline_input *in, struct pipeline_
 	if (in->trend)
 		mood_trend_add(in->trend, &out->mood);
 	struct script_mood sm = {&out->mood, in->trend};
-	if (script_on_message(p->sc, &conv, in->text, in->text_len, &out->understood, &sm,
+	if (script_on_message(p->sc, &conv, in->text, in->text_len,
+			      script_takes_understanding(p->sc) ? &out->understood : NULL, &sm,
 			      &out->replies, &out->n, &out->action, err, sizeof(err)) == 0) {
 		mark_other_language(p, conv.lang, out);
 		return;

@@ -22,6 +22,7 @@ struct script {
 	size_t ceiling;              /* while armed with a memory allowance: heap limit; else 0 */
 	int env_ref;                 /* registry ref of the sandbox table */
 	int fn_ref;                  /* registry ref of on_message */
+	int takes_understanding;     /* on_message has a third parameter, or takes ... */
 	char path[256];
 };
 
@@ -332,6 +333,12 @@ script *script_open(const char *path, const struct script_limits *lim, const log
 		snprintf(err, errlen, "%s: does not define a function on_message(conversation, text)", path);
 		goto err;
 	}
+	{
+		lua_Debug ar;
+		lua_pushvalue(sc->L, -1);
+		lua_getinfo(sc->L, ">u", &ar);
+		sc->takes_understanding = ar.isvararg || ar.nparams >= 3;
+	}
 	sc->fn_ref = luaL_ref(sc->L, LUA_REGISTRYINDEX);
 	lua_pop(sc->L, 1);
 	return sc;
@@ -339,6 +346,11 @@ err:
 	free(src);
 	script_close(sc);
 	return NULL;
+}
+
+int script_takes_understanding(const script *sc)
+{
+	return sc->takes_understanding;
 }
 
 void script_close(script *sc)

@@ -78,6 +78,10 @@ int script_on_message(script *sc, const struct script_conversation *conv, const 
 		      const struct script_mood *mood, struct wire_reply **replies, size_t *n,
 		      struct script_action *action, char *err, size_t errlen);
 
+/* Whether on_message can see its third argument (it declares a third
+ * parameter, or takes ...): when not, nothing needs to work it out. */
+int script_takes_understanding(const script *sc);
+
 /* Bytes the VM currently holds. */
 size_t script_memory(const script *sc);
 

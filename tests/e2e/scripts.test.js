@@ -6,7 +6,7 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const {
-  startDaemon, makeContent, removeDir, healthz, useSharedDaemon,
+  startDaemon, makeContent, removeDir, healthz, useSharedDaemon, sqlite,
 } = require('./lib');
 
 const PIPELINE = `
@@ -202,4 +202,43 @@ test('bot_typing on: a bot typing frame precedes the reply', async () => {
   } finally {
     await d3.cleanup();
   }
+});
+
+// on_message(conversation, text) never sees the brain's view, so supportd
+// does not work it out: the unanswered list gets no candidates for it. A
+// third parameter, or ..., gets the view (and the list its candidates).
+test('the brain runs only for a pipeline that takes its third argument', async () => {
+  const pipelines = {
+    two: 'function on_message(conversation, text)\n'
+      + '  return { text = "two", source = "fallback" }\nend\n',
+    three: 'function on_message(conversation, text, understanding)\n'
+      + '  return { text = tostring(#understanding.candidates), source = "fallback" }\nend\n',
+    vararg: 'function on_message(...)\n'
+      + '  local u = select(3, ...)\n'
+      + '  return { text = tostring(u ~= nil and #u.candidates > 0), source = "fallback" }\nend\n',
+  };
+  const got = {};
+  for (const [name, source] of Object.entries(pipelines)) {
+    const content = makeContent(source);
+    const d = await startDaemon({ content });
+    try {
+      const c = await shared.client(d.port);
+      await c.hello();
+      const { reply } = await c.message(`${name}-1`, 'I forgot my password and cannot log in');
+      const rows = sqlite(d.dbPath, 'SELECT candidates FROM unanswered');
+      assert.equal(rows.length, 1, `${name}: one unanswered question`);
+      got[name] = { text: reply.text, candidates: JSON.parse(rows[0][0]) };
+      c.terminate();
+    } finally {
+      await d.cleanup();
+      removeDir(content);
+    }
+  }
+  assert.equal(got.two.text, 'two');
+  assert.deepEqual(got.two.candidates, []);
+  assert.ok(Number(got.three.text) > 0, `candidates seen by the script: ${got.three.text}`);
+  assert.ok(got.three.candidates.length > 0);
+  assert.ok(got.three.candidates.some((x) => /password|reset/.test(x.source)), JSON.stringify(got.three.candidates));
+  assert.equal(got.vararg.text, 'true');
+  assert.ok(got.vararg.candidates.length > 0);
 });

@@ -183,6 +183,32 @@ static void test_string_reply(void **state)
 	script_close(sc);
 }
 
+/* Whether on_message can see a third argument: only then does the
+ * pipeline ask the brain for it. */
+static void test_takes_understanding(void **state)
+{
+	struct harness *h = *state;
+	static const struct {
+		const char *src;
+		int takes;
+	} cases[] = {
+		{"function on_message(conversation, text) return 'x' end\n", 0},
+		{"on_message = function(c) return 'x' end\n", 0},
+		{"function on_message(c, t, understanding) return 'x' end\n", 1},
+		{"function on_message(c, t, u, extra) return 'x' end\n", 1},
+		{"function on_message(...) return 'x' end\n", 1},
+		{"function on_message(c, t, ...) return 'x' end\n", 1},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		script *sc = open_ok(h, "arity.lua", cases[i].src);
+		if (script_takes_understanding(sc) != cases[i].takes)
+			fail_msg("%s: takes_understanding %d", cases[i].src, script_takes_understanding(sc));
+		expect_text(h, sc, "hi", "x");
+		script_close(sc);
+	}
+}
+
 static void test_conversation_snapshot(void **state)
 {
 	struct harness *h = *state;
@@ -762,7 +788,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_string_reply, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_conversation_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_takes_understanding, setup, teardown),
+cmocka_unit_test_setup_teardown(test_conversation_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table_defaults_and_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_of_replies, setup, teardown),
