@@ -661,9 +661,16 @@ static double caps_signal(const char *s, size_t len)
 	for (;;) {
 		utf8proc_int32_t c = -1;
 		utf8proc_ssize_t k = 0;
-		if (i < len)
+		utf8proc_category_t cat = UTF8PROC_CATEGORY_CN;
+		if (i < len && p[i] < 0x80) { /* ASCII: only letters are cased */
+			c = p[i];
+			k = 1;
+			cat = c >= 'A' && c <= 'Z' ? UTF8PROC_CATEGORY_LU
+			    : c >= 'a' && c <= 'z' ? UTF8PROC_CATEGORY_LL : UTF8PROC_CATEGORY_CN;
+		} else if (i < len) {
 			k = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &c);
-		utf8proc_category_t cat = k > 0 ? utf8proc_category(c) : UTF8PROC_CATEGORY_CN;
+			cat = k > 0 ? utf8proc_category(c) : UTF8PROC_CATEGORY_CN;
+		}
 		if (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT) {
 			upper++;
 			wl++;

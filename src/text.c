@@ -330,6 +330,8 @@ char *text_fold(const char *s, size_t len, size_t *out_len)
 
 int text_is_word_cp(int32_t c)
 {
+	if (c >= 0 && c < 0x80) /* ASCII: the letters (Lu, Ll) and digits (Nd) */
+		return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 	switch (utf8proc_category(c)) {
 	case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
 	case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
@@ -472,8 +474,8 @@ static void tokenize(analyzer *a, const char *text, size_t len, struct tokens *o
 	utf8proc_ssize_t left = (utf8proc_ssize_t)len;
 
 	while (left > 0 && out->n < max) {
-		utf8proc_int32_t c;
-		utf8proc_ssize_t k = utf8proc_iterate(p, left, &c);
+		utf8proc_int32_t c = *p;
+		utf8proc_ssize_t k = c < 0x80 ? 1 : utf8proc_iterate(p, left, &c);
 		if (k <= 0)
 			break; /* cannot happen: utf8proc produced this text */
 		if (text_is_word_cp(c)) {

@@ -380,12 +380,37 @@ static void jw_real(struct jw *w, double v)
 	jw_raw(w, buf);
 }
 
-/* s must be valid UTF-8 (callers pass checked text). */
+/* Whether jansson would write s unchanged between quotes: no control
+ * character, quote or backslash (it leaves other bytes, UTF-8 included,
+ * as they are, and escapes '/' only when asked to). */
+static int json_plain(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == '"' || c == '\\')
+			return 0;
+	}
+	return 1;
+}
+
+/* s must be valid UTF-8 (callers pass checked text). Most strings (ids,
+ * sources, ordinary sentences) need no escape and are copied; jansson
+ * escapes the others. */
 static void jw_string(struct jw *w, const char *s, size_t len)
 {
-	json_t *v = json_stringn_nocheck(s, len);
+	json_t *v;
 	size_t need;
 
+	if (json_plain(s, len)) {
+		jw_reserve(w, len + 3);
+		w->p[w->len++] = '"';
+		memcpy(w->p + w->len, s, len);
+		w->len += len;
+		w->p[w->len++] = '"';
+		w->p[w->len] = '\0';
+		return;
+	}
+	v = json_stringn_nocheck(s, len);
 	if (!v)
 		abort();
 	jw_reserve(w, len + 2);

@@ -291,11 +291,29 @@ static void test_stop_words(void **state)
 	analyzer_free(pt);
 }
 
+/* The ASCII shortcut of text_is_word_cp says what the Unicode categories
+ * say: letters and digits are word characters, nothing else is. */
+static void test_word_cp_ascii_matches_categories(void **state)
+{
+	(void)state;
+	for (int32_t c = 0; c < 0x80; c++) {
+		utf8proc_category_t cat = utf8proc_category(c);
+		int want = cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LL ||
+			   cat == UTF8PROC_CATEGORY_ND;
+		if (text_is_word_cp(c) != want)
+			fail_msg("U+%04X: %d", (unsigned)c, text_is_word_cp(c));
+	}
+	assert_true(text_is_word_cp(0xe9));   /* é */
+	assert_true(text_is_word_cp(0x0661)); /* Arabic-Indic one */
+	assert_false(text_is_word_cp(0x2014)); /* em dash */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fold),
 		cmocka_unit_test(test_fold_ascii_matches_utf8proc),
+		cmocka_unit_test(test_word_cp_ascii_matches_categories),
 		cmocka_unit_test(test_fold_rejects_invalid_utf8),
 		cmocka_unit_test(test_tokens_en),
 		cmocka_unit_test(test_tokens_pt),

@@ -761,6 +761,33 @@ static void test_message_body(void **state)
 	free(s);
 }
 
+/* Every string is written as jansson writes it, whether it needed escapes
+ * (done by jansson) or not (copied): byte for byte the same frame. */
+static void test_strings_as_jansson_writes_them(void **state)
+{
+	static const char *const texts[] = {
+		"plain words, digits 123 and / slashes",
+		"ol\xc3\xa1 \xe2\x82\xac \xf0\x9f\x98\x80 UTF-8 as is",
+		"a \"quote\"",
+		"a back\\slash",
+		"tab\there, newline\nthere, bell\x07, escape\x1b",
+		"DEL \x7f and the last ASCII ~",
+		"",
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		char *s = wire_message_body("m-1", texts[i], strlen(texts[i]), 7);
+		json_t *want = json_pack("{s:s, s:s, s:s, s:s, s:i}", "type", "message", "id", "m-1",
+					 "from", "customer", "text", texts[i], "ts", 7);
+		char *w = json_dumps(want, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		assert_string_equal(s, w);
+		free(w);
+		json_decref(want);
+		free(s);
+	}
+}
+
 static void test_reply_body(void **state)
 {
 	struct wire_choice choices[2] = {
@@ -965,6 +992,7 @@ int main(void)
 		cmocka_unit_test(test_error_frame),
 		cmocka_unit_test(test_typing_frame),
 		cmocka_unit_test(test_message_body),
+		cmocka_unit_test(test_strings_as_jansson_writes_them),
 		cmocka_unit_test(test_reply_body),
 		cmocka_unit_test(test_reply_clear),
 		cmocka_unit_test(test_with_seq),
