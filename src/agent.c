@@ -186,6 +186,12 @@ void agent_replaced(struct agent_conn *c)
 	conn_close(c, AGENT_CLOSE_REPLACED, "logged in elsewhere");
 }
 
+void agent_session_ended(struct agent_conn *c, const char *why)
+{
+	agent_error(c, WIRE_ERR_SESSION_ENDED, why, NULL);
+	conn_close(c, AGENT_CLOSE_SESSION_ENDED, "session ended");
+}
+
 void agent_login_refused(struct agent_conn *c)
 {
 	struct login_limit *l = limit_of(c->as, c->ip);

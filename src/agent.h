@@ -15,6 +15,7 @@
 
 #define AGENT_PROTOCOL "supportd.agent.v1"
 #define AGENT_CLOSE_REPLACED 4001  /* the agent logged in on another connection */
+#define AGENT_CLOSE_SESSION_ENDED 4002 /* the agent was removed, or given a new token */
 
 struct daemon;
 struct agent_conn;
@@ -44,6 +45,10 @@ void agent_login_refused(struct agent_conn *c);
 
 /* The agent logged in on another connection: this one is told and closed. */
 void agent_replaced(struct agent_conn *c);
+
+/* The agent's login no longer holds (why: removed, or a new token): the
+ * connection is told and closed. */
+void agent_session_ended(struct agent_conn *c, const char *why);
 
 /* The agent id a connection is logged in as, 0 before login. */
 int64_t agent_id_of(const struct agent_conn *c);

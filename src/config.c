@@ -44,6 +44,7 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->flows.patterns[0].name, CONFIG_NAME_MAX, "order_number");
 	snprintf(cfg->flows.patterns[0].value, CONFIG_VALUE_MAX, "^\\s*#?\\s*([0-9]{5,10})\\s*$");
 	cfg->desk.accept_timeout_ms = 30000;
+	cfg->desk.session_check_ms = 10000;
 	snprintf(cfg->desk.default_team, sizeof(cfg->desk.default_team), "general");
 	cfg->store.synchronous_full = 1;
 	cfg->store.batch_max = 1024;
@@ -100,6 +101,7 @@ static const struct key keys[] = {
 	{"flows", "instruction_limit", K_U64, OFF(flows.instruction_limit), 0, 1000, 1e12},
 	{"flows", "memory_limit_kb", K_SIZE, OFF(flows.memory_limit_kb), 0, 64, 1 << 22},
 	{"desk", "accept_timeout_ms", K_INT, OFF(desk.accept_timeout_ms), 0, 100, 3600000},
+	{"desk", "session_check_ms", K_INT, OFF(desk.session_check_ms), 0, 100, 3600000},
 	{"desk", "default_team", K_STR, OFF(desk.default_team), CONFIG_NAME_MAX, 0, 0},
 	{"desk", "teams", K_TEAMS, 0, 0, 0, 0},
 	{"desk", "language_teams", K_NAMED, OFF(desk.language_teams), OFF(desk.n_language_teams), 0, 0},

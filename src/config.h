@@ -84,6 +84,7 @@ struct config {
 
 	struct {
 		int accept_timeout_ms;      /* an offer not accepted by then goes to someone else */
+		int session_check_ms;       /* how often logins are checked against the agents table */
 		char default_team[CONFIG_NAME_MAX]; /* handoffs with no team of their own */
 		struct config_team teams[CONFIG_TEAMS_MAX]; /* teams not listed are always open */
 		size_t n_teams;

@@ -28,6 +28,7 @@
 struct seat {
 	int64_t agent;
 	uint64_t conn;
+	char token_hash[crypto_pwhash_STRBYTES]; /* the one it logged in with */
 };
 
 struct desk {
@@ -37,6 +38,8 @@ struct desk {
 	size_t n_seats, seats_cap;
 	int loaded;                /* the stored queue is in */
 	int dirty;                 /* views and positions to push at the next tick */
+	int64_t next_check;        /* wall ms of the next check of the logins */
+	int checks_in_flight;      /* STORE_AGENT_CHECK jobs not back yet */
 	lws_sorted_usec_list_t tick;
 };
 
@@ -173,10 +176,73 @@ static void push_views(desk *k, int64_t now)
 	}
 }
 
+static void requeue(desk *k, struct queue_agent *a, struct agent_conn *c, struct queue_entry *e,
+		    const char *team, const char *reason, int64_t target);
+
+/* A login checked against the agents table: an agent removed meanwhile
+ * (supportd agent remove) loses its connection, its console key and its
+ * chats, which go back to the queue; one given a new token (agent add
+ * again) loses the connection that logged in with the old one. */
+static void on_checked(struct store_job *job, void *ud)
+{
+	desk *k = ud;
+	struct queue_agent *a = queue_agent_find(&k->q, job->agent.id);
+	struct seat *s = a ? seat_of(k, a->id) : NULL;
+	struct agent_conn *c = a ? conn_of(k, a->id) : NULL;
+
+	k->checks_in_flight--;
+	if (!a) {
+		store_job_free(job);
+		return;
+	}
+	if (job->status == STORE_NOT_FOUND) {
+		char reason[QUEUE_NAME_MAX + 32];
+		log_warn(&k->d->log, "agent_removed", "agent=%s connected=%d assigned=%d", a->name,
+			 c != NULL, a->assigned);
+		sodium_memzero(a->session, sizeof(a->session));
+		if (c)
+			agent_session_ended(c, "this agent was removed");
+		snprintf(reason, sizeof(reason), "agent removed%s%s", a->name[0] ? ": " : "", a->name);
+		for (size_t i = 0; i < k->q.n; i++) {
+			struct queue_entry *e = k->q.v[i];
+			if (e->agent == a->id && !e->requeueing)
+				requeue(k, a, NULL, e, NULL, reason, 0);
+		}
+	} else if (job->status == STORE_OK && c && s && s->token_hash[0] && job->agent.token_hash &&
+		   strcmp(s->token_hash, job->agent.token_hash)) {
+		log_warn(&k->d->log, "agent_token_changed", "agent=%s", a->name);
+		sodium_memzero(a->session, sizeof(a->session));
+		agent_session_ended(c, "this agent was given a new token; log in with it");
+	} else if (job->status != STORE_OK) {
+		log_error(&k->d->log, "desk_store_failed", "op=agent_check status=%d", (int)job->status);
+	}
+	store_job_free(job);
+}
+
+/* Checks every agent that is logged in or holds chats (on_checked). */
+static void check_logins(desk *k)
+{
+	for (size_t i = 0; i < k->q.n_agents; i++) {
+		struct queue_agent *a = k->q.agents[i];
+		struct store_job *job;
+		if (!conn_of(k, a->id) && !a->assigned)
+			continue;
+		job = store_job_new(STORE_AGENT_CHECK);
+		job->agent.id = a->id;
+		k->checks_in_flight++;
+		store_submit(k->d->store, job, on_checked, k);
+	}
+}
+
 static void on_tick(lws_sorted_usec_list_t *sul)
 {
 	desk *k = lws_container_of(sul, desk, tick);
 	int64_t now = clock_wall_ms();
+
+	if (k->loaded && !k->checks_in_flight && now >= k->next_check) {
+		k->next_check = now + k->d->cfg.desk.session_check_ms;
+		check_logins(k);
+	}
 
 	for (size_t i = 0; i < k->q.n; i++) {
 		struct queue_entry *e = k->q.v[i];
@@ -424,6 +490,8 @@ static void on_agent_row(struct store_job *job, void *ud)
 			agent_replaced(old);
 	}
 	seat_set(k, a->id, agent_conn_id(c));
+	snprintf(seat_of(k, a->id)->token_hash, sizeof(seat_of(k, a->id)->token_hash), "%s",
+		 job->agent.token_hash);
 	a->online = 1;
 	if (!a->idle_since)
 		a->idle_since = clock_wall_ms();
@@ -834,6 +902,8 @@ static void on_requeued(struct store_job *job, void *ud)
 	struct queue_entry *e = queue_find(&k->q, p->conv);
 	struct queue_agent *a = queue_agent_find(&k->q, p->agent);
 
+	if (e)
+		e->requeueing = 0;
 	if (job->status != STORE_OK || !e) {
 		store_failed(p, job);
 		free(p);
@@ -860,14 +930,40 @@ static void on_requeued(struct store_job *job, void *ud)
 	free(p);
 }
 
+/* Puts agent a's chat e back in the queue, for team (NULL: its own) and,
+ * when target is not 0, for that agent first; the customer is told, and
+ * the move has a handoff row with reason. c, the agent's connection, may
+ * be NULL. */
+static void requeue(desk *k, struct queue_agent *a, struct agent_conn *c, struct queue_entry *e,
+		    const char *team, const char *reason, int64_t target)
+{
+	struct store_job *job = desk_job(k, STORE_DESK_REQUEUE);
+	struct pending *p;
+	char *notice;
+
+	if (team)
+		job->desk.team = xstrdup(team);
+	notice = text_with(k, e, "flow.handoff", "team", team ? team : e->team);
+	add_say(job, "system", NULL, "handoff", notice, 0);
+	free(notice);
+	/* a transfer is a handoff too: it has its row */
+	job->handoff_team = xstrdup(team ? team : e->team);
+	job->handoff_reason = xstrdup(reason);
+	job->handoff_source = "agent";
+	p = pending_new(k, a, c, e);
+	if (team)
+		snprintf(p->team, sizeof(p->team), "%s", team);
+	p->target = target;
+	e->requeueing = 1;
+	chat_desk_append(k->d->chat, e->conv, e->public_id, job, on_requeued, p);
+}
+
 void desk_transfer(desk *k, struct agent_conn *c, const char *conv, const char *team,
 		   const char *agent)
 {
 	struct queue_agent *a = need_agent(k, c), *to = NULL;
 	struct queue_entry *e;
-	struct store_job *job;
-	struct pending *p;
-	char *notice;
+	char reason[200];
 
 	if (!a || !(e = chat_for(k, c, a, conv, 1, NULL)))
 		return;
@@ -881,23 +977,9 @@ void desk_transfer(desk *k, struct agent_conn *c, const char *conv, const char *
 		agent_error(c, WIRE_ERR_BAD_FIELD, "field \"team\" must be a team name", NULL);
 		return;
 	}
-	job = desk_job(k, STORE_DESK_REQUEUE);
-	if (team)
-		job->desk.team = xstrdup(team);
-	notice = text_with(k, e, "flow.handoff", "team", team ? team : e->team);
-	add_say(job, "system", NULL, "handoff", notice, 0);
-	free(notice);
-	/* a transfer is a handoff too: it has its row */
-	job->handoff_team = xstrdup(team ? team : e->team);
-	job->handoff_reason = xmalloc(200);
-	snprintf(job->handoff_reason, 200, "transferred by %s%s%s", a->name, to ? " to " : "",
+	snprintf(reason, sizeof(reason), "transferred by %s%s%s", a->name, to ? " to " : "",
 		 to ? to->name : "");
-	job->handoff_source = "agent";
-	p = pending_new(k, a, c, e);
-	if (team)
-		snprintf(p->team, sizeof(p->team), "%s", team);
-	p->target = to ? to->id : 0;
-	chat_desk_append(k->d->chat, e->conv, e->public_id, job, on_requeued, p);
+	requeue(k, a, c, e, team, reason, to ? to->id : 0);
 }
 
 static void on_closed(struct store_job *job, void *ud)

@@ -49,6 +49,7 @@ struct queue_entry {
 	int responded;               /* the agent has replied since */
 	int last_position;           /* last told to the customer, 0 never */
 	int64_t last_eta_sec;
+	int requeueing;              /* its move back to the queue is being stored */
 };
 
 struct queue {

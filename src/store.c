@@ -183,6 +183,7 @@ enum stmt_id {
 	S_FLOW_SAVE, S_FLOW_END, S_FLOW_GET, S_SLOTS, S_HANDOFF, S_DUE,
 	S_STATUS, S_Q_ENQUEUE, S_Q_ASSIGN, S_Q_REQUEUE, S_Q_DELETE, S_CLOSE, S_NOTE, S_CSAT,
 	S_TICKET, S_SET_LANG, S_DESK_LOAD, S_AGENT_GET, S_AGENT_ADD, S_AGENT_REMOVE, S_AGENT_LIST, S_TICKETS,
+	S_AGENT_HASH,
 	S_CTX_CONV, S_CTX_EVENTS, S_CTX_HANDOFF, S_CTX_NOTES, S_ASSIGNMENT,
 	S_ST_CONVS, S_ST_REASONS, S_ST_CSAT, S_ST_CSAT_DAYS, S_ST_WAITS, S_ST_SOURCES,
 	S_ST_KINDS, S_ST_CSAT_DIST, S_ST_FIRST_RESPONSE, S_ST_PER_HOUR,
@@ -278,6 +279,7 @@ static const char *const stmt_sql[S__COUNT] = {
 	/* the hash goes too: a removed agent's token matches nothing */
 	[S_AGENT_REMOVE] = "UPDATE agents SET removed_at = ?2, token_hash = '' WHERE name = ?1"
 			   " AND removed_at IS NULL",
+	[S_AGENT_HASH] = "SELECT token_hash FROM agents WHERE id = ?1 AND removed_at IS NULL",
 	[S_AGENT_LIST] = "SELECT id, name, teams, capacity FROM agents WHERE removed_at IS NULL"
 			 " ORDER BY name",
 	[S_TICKETS] = "SELECT t.id, t.conversation_id, c.public_id, t.team, t.email, t.message,"
@@ -471,6 +473,10 @@ static void free_results(struct store_job *j)
 		j->agent.name = NULL;
 		store_agent_clear(&j->agent);
 		j->agent.name = name;
+	}
+	if (j->op == STORE_AGENT_CHECK) { /* its hash is an output */
+		free(j->agent.token_hash);
+		j->agent.token_hash = NULL;
 	}
 }
 
@@ -1172,6 +1178,23 @@ static int run_desk_load(store *st, struct store_job *j)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* The agent's token hash as it is now, for a session that began with
+ * another one (desk.c ends it). */
+static int run_agent_check(store *st, struct store_job *j)
+{
+	sqlite3_stmt *s = st->stmt[S_AGENT_HASH];
+	int rc;
+
+	sqlite3_bind_int64(s, 1, j->agent.id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		j->agent.token_hash = dup_column(s, 0);
+	finish(s);
+	if (rc == SQLITE_DONE)
+		j->status = STORE_NOT_FOUND;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
 static int run_agent_get(store *st, struct store_job *j)
 {
 	sqlite3_stmt *s = st->stmt[S_AGENT_GET];
@@ -1544,6 +1567,7 @@ static int run_job(store *st, struct store_job *j)
 	case STORE_AGENT_ADD: rc = run_agent_add(st, j); break;
 	case STORE_AGENT_LIST: rc = run_agent_list(st, j); break;
 	case STORE_AGENT_REMOVE: rc = run_agent_remove(st, j); break;
+	case STORE_AGENT_CHECK: rc = run_agent_check(st, j); break;
 	case STORE_CONTEXT: rc = run_context(st, j); break;
 	case STORE_STATS: rc = run_stats(st, j); break;
 	case STORE_RATE: rc = run_rate(st, j); break;

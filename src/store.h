@@ -41,6 +41,7 @@ enum store_op {
 	STORE_RATE,       /* a customer's thumb (desk.rating +1/-1) on the bot reply client_seq */
 	STORE_UNANSWERED, /* the unanswered questions since started_ms, as JSON in context */
 	STORE_REPLAY,     /* the next page of a conversation's frames after after_seq */
+	STORE_AGENT_CHECK, /* agent.id's token hash now; NOT_FOUND once it was removed */
 };
 
 /* A conversation's status (conversations.status). */
@@ -92,7 +93,7 @@ struct store_agent {
 	char *name;                 /* owned */
 	char *teams;                /* owned: team names separated by ',' */
 	int capacity;
-	char *token_hash;           /* owned: Argon2id string (GET, ADD in) */
+	char *token_hash;           /* owned: Argon2id string (GET, CHECK, ADD in) */
 };
 
 /* What an APPEND does to the conversation's flow run. */

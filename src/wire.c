@@ -36,6 +36,7 @@ static const char *error_codes[WIRE_ERR__COUNT] = {
 	[WIRE_ERR_AT_CAPACITY] = "at_capacity",
 	[WIRE_ERR_NOT_CLOSED] = "not_closed",
 	[WIRE_ERR_LOGIN_REPLACED] = "login_replaced",
+	[WIRE_ERR_SESSION_ENDED] = "session_ended",
 };
 
 const char *wire_error_code(enum wire_error e)

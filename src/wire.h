@@ -39,6 +39,7 @@ enum wire_error {
 	WIRE_ERR_AT_CAPACITY,
 	WIRE_ERR_NOT_CLOSED,       /* csat for a conversation no agent closed */
 	WIRE_ERR_LOGIN_REPLACED,   /* the agent logged in on another connection */
+	WIRE_ERR_SESSION_ENDED,    /* the agent was removed, or given a new token */
 	WIRE_ERR__COUNT
 };
 

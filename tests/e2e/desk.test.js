@@ -815,20 +815,23 @@ function badDaemon() {
 }
 
 
-test('agent remove: the token never signs in again, list forgets it, add brings it back', async () => {
+/** Runs `supportd agent ARGS... -d dataDir`: {status, stdout, stderr}. */
+function agentCli(d, ...args) {
   const { execFileSync } = require('node:child_process');
   const { BIN, REPO_ROOT } = require('./lib');
+  try {
+    const stdout = execFileSync(BIN, ['agent', ...args, '-d', d.dataDir],
+      { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return { status: 0, stdout };
+  } catch (e) {
+    return { status: e.status, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+test('agent remove: the token never signs in again, list forgets it, add brings it back', async () => {
   const d = await badDaemon();
   const ag = newAgent(d, { teams: ['general'] });
-  const cli = (...args) => {
-    try {
-      const stdout = execFileSync(BIN, ['agent', ...args, '-d', d.dataDir],
-        { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-      return { status: 0, stdout };
-    } catch (e) {
-      return { status: e.status, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
+  const cli = (...args) => agentCli(d, ...args);
   const first = await agentConn(d);
   await first.login(ag.name, ag.token); // signed in before the removal
   assert.match(cli('list').stdout, new RegExp(`^${ag.name}\tteams=general`, 'm'));
@@ -851,6 +854,40 @@ test('agent remove: the token never signs in again, list forgets it, add brings 
   await agentError(b, 'login_failed');
   const c = await agentConn(d);
   await c.login(ag.name, back);
+});
+
+test('agent remove ends a live console: session_ended, close 4002, its chat back in the queue', async () => {
+  const d = await ownDaemon({ desk: { session_check_ms: 200 } });
+  const gone = await agentOnline(d, { teams: ['general'] });
+  const cu = await waitingCustomer(d);
+  await take(gone.a, cu.conv);
+  await replyFrom(cu.c, 'agent_joined');
+
+  assert.equal(agentCli(d, 'remove', gone.name).status, 0);
+  const e = await agentError(gone.a, 'session_ended');
+  assert.match(e.message, /removed/);
+  assert.equal((await gone.a.waitClose()).code, 4002);
+  // the customer is told and waits again; the move has its handoff row
+  assertQueueFrame(await queueFrame(cu.c), 'general');
+  const row = queueRow(d.dbPath, cu.conv);
+  assert.equal(row.agent, null);
+  const reasons = handoffRows(d.dbPath, cu.conv).map((h) => h.reason);
+  assert.equal(reasons[reasons.length - 1], `agent removed: ${gone.name}`);
+  // another agent gets it
+  const next = await agentOnline(d, { teams: ['general'] });
+  await take(next.a, cu.conv);
+  assert.equal(queueRow(d.dbPath, cu.conv).agent, next.name);
+});
+
+test('agent add anew ends the console that logged in with the old token', async () => {
+  const d = await ownDaemon({ desk: { session_check_ms: 200 } });
+  const old = await agentOnline(d, { teams: ['general'] });
+  const fresh = addAgent(d.dataDir, old.name, { teams: ['general'] });
+  const e = await agentError(old.a, 'session_ended');
+  assert.match(e.message, /new token/);
+  assert.equal((await old.a.waitClose()).code, 4002);
+  const a = await agentConn(d);
+  await a.login(old.name, fresh);
 });
 
 test('agent: frames before login get login_required; then the login works', async () => {

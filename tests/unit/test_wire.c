@@ -944,6 +944,7 @@ static void test_error_codes(void **state)
 		"resume_expired", "store_unavailable", "too_many_connections", "server_busy",
 		"frame_too_large", "not_available", "login_required", "login_failed", "not_found",
 		"forbidden", "not_assigned", "at_capacity", "not_closed", "login_replaced",
+		"session_ended",
 	};
 	(void)state;
 
