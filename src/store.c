@@ -406,6 +406,14 @@ struct store {
 	int idle;                     /* the thread is waiting for work */
 	atomic_long pending;
 	atomic_int healthy;
+
+	/* the reader: reports, off the store thread (run_report) */
+	sqlite3 *reader_db;           /* read-only; the reader thread's once started */
+	sqlite3_stmt *reader_stmt[S__COUNT]; /* the reports' statements only */
+	pthread_t reader_thread;
+	int reader_started;
+	pthread_cond_t reader_cond;   /* with lock */
+	struct store_job *reports_head, *reports_tail; /* under lock */
 };
 
 /* ===== jobs ===== */
@@ -921,9 +929,9 @@ static int run_rate(store *st, struct store_job *j)
 }
 
 /* The unanswered questions since started_ms, as a JSON array in context. */
-static int run_unanswered(store *st, struct store_job *j)
+static int run_unanswered(sqlite3_stmt *const *stmt, struct store_job *j)
 {
-	sqlite3_stmt *s = st->stmt[S_UNANSWERED_LIST];
+	sqlite3_stmt *s = stmt[S_UNANSWERED_LIST];
 	json_t *list = json_array();
 	int rc;
 
@@ -1364,7 +1372,7 @@ static int run_context(store *st, struct store_job *j)
 }
 
 /* Figures for the console's stats page since started_ms (docs/desk.md). */
-static int run_stats(store *st, struct store_job *j)
+static int run_stats(sqlite3_stmt *const *stmt, struct store_job *j)
 {
 	json_t *o = json_object(), *list;
 	sqlite3_stmt *s;
@@ -1373,7 +1381,7 @@ static int run_stats(store *st, struct store_job *j)
 	static const int64_t bucket_ms[] = {10000, 30000, 60000, 120000, 300000, 600000, -1};
 	int rc;
 
-	s = st->stmt[S_ST_CONVS];
+	s = stmt[S_ST_CONVS];
 	sqlite3_bind_int64(s, 1, j->started_ms);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		int64_t all = sqlite3_column_int64(s, 0), kept = sqlite3_column_int64(s, 1);
@@ -1384,7 +1392,7 @@ static int run_stats(store *st, struct store_job *j)
 	finish(s);
 
 	list = json_array();
-	s = st->stmt[S_ST_REASONS];
+	s = stmt[S_ST_REASONS];
 	sqlite3_bind_int64(s, 1, j->started_ms);
 	while (sqlite3_step(s) == SQLITE_ROW)
 		json_array_append_new(list, json_pack("{s:o, s:I}", "reason", text_column(s, 0), "count",
@@ -1393,7 +1401,7 @@ static int run_stats(store *st, struct store_job *j)
 	json_object_set_new(o, "handoffs_by_reason", list);
 
 	json_t *csat = json_object();
-	s = st->stmt[S_ST_CSAT];
+	s = stmt[S_ST_CSAT];
 	sqlite3_bind_int64(s, 1, j->started_ms);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		json_object_set_new(csat, "average", sqlite3_column_type(s, 0) == SQLITE_NULL
@@ -1403,7 +1411,7 @@ static int run_stats(store *st, struct store_job *j)
 	}
 	finish(s);
 	list = json_array();
-	s = st->stmt[S_ST_CSAT_DAYS];
+	s = stmt[S_ST_CSAT_DAYS];
 	sqlite3_bind_int64(s, 1, j->started_ms);
 	while (sqlite3_step(s) == SQLITE_ROW)
 		json_array_append_new(list, json_pack("{s:o, s:f, s:I}", "day", text_column(s, 0),
@@ -1413,7 +1421,7 @@ static int run_stats(store *st, struct store_job *j)
 	json_object_set_new(csat, "by_day", list);
 	json_object_set_new(o, "csat", csat);
 
-	s = st->stmt[S_ST_WAITS];
+	s = stmt[S_ST_WAITS];
 	sqlite3_bind_int64(s, 1, j->started_ms);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (n == cap) {
@@ -1446,7 +1454,7 @@ static int run_stats(store *st, struct store_job *j)
 
 	for (int k = 0; k < 2; k++) {
 		list = json_array();
-		s = st->stmt[S_ST_SOURCES];
+		s = stmt[S_ST_SOURCES];
 		sqlite3_bind_int64(s, 1, j->started_ms);
 		sqlite3_bind_text(s, 2, k ? "faq:%" : "intent:%", -1, SQLITE_STATIC);
 		while (sqlite3_step(s) == SQLITE_ROW)
@@ -1457,7 +1465,7 @@ static int run_stats(store *st, struct store_job *j)
 		json_object_set_new(o, k ? "top_faq" : "top_intents", list);
 	}
 	list = json_array();
-	s = st->stmt[S_ST_KINDS];
+	s = stmt[S_ST_KINDS];
 	sqlite3_bind_int64(s, 1, j->started_ms);
 	while (sqlite3_step(s) == SQLITE_ROW)
 		json_array_append_new(list, json_pack("{s:o, s:I}", "source", text_column(s, 0), "count",
@@ -1466,7 +1474,7 @@ static int run_stats(store *st, struct store_job *j)
 	json_object_set_new(o, "answers_by_source", list);
 
 	json_t *dist = json_pack("[iiiii]", 0, 0, 0, 0, 0);
-	s = st->stmt[S_ST_CSAT_DIST];
+	s = stmt[S_ST_CSAT_DIST];
 	sqlite3_bind_int64(s, 1, j->started_ms);
 	while (sqlite3_step(s) == SQLITE_ROW)
 		json_array_set_new(dist, (size_t)sqlite3_column_int(s, 0) - 1,
@@ -1475,7 +1483,7 @@ static int run_stats(store *st, struct store_job *j)
 	json_object_set_new(json_object_get(o, "csat"), "distribution", dist);
 
 	n = 0;
-	s = st->stmt[S_ST_FIRST_RESPONSE];
+	s = stmt[S_ST_FIRST_RESPONSE];
 	sqlite3_bind_int64(s, 1, j->started_ms);
 	int64_t *firsts = NULL;
 	cap = 0;
@@ -1496,7 +1504,7 @@ static int run_stats(store *st, struct store_job *j)
 	free(firsts);
 
 	list = json_array();
-	s = st->stmt[S_ST_PER_HOUR];
+	s = stmt[S_ST_PER_HOUR];
 	sqlite3_bind_int64(s, 1, j->started_ms);
 	while (sqlite3_step(s) == SQLITE_ROW)
 		json_array_append_new(list, json_pack("{s:o, s:I}", "hour", text_column(s, 0), "count",
@@ -1569,9 +1577,9 @@ static int run_job(store *st, struct store_job *j)
 	case STORE_AGENT_REMOVE: rc = run_agent_remove(st, j); break;
 	case STORE_AGENT_CHECK: rc = run_agent_check(st, j); break;
 	case STORE_CONTEXT: rc = run_context(st, j); break;
-	case STORE_STATS: rc = run_stats(st, j); break;
+	case STORE_STATS: rc = run_stats(st->stmt, j); break;
 	case STORE_RATE: rc = run_rate(st, j); break;
-	case STORE_UNANSWERED: rc = run_unanswered(st, j); break;
+	case STORE_UNANSWERED: rc = run_unanswered(st->stmt, j); break;
 	default: rc = -1; break;
 	}
 	if (rc)
@@ -1660,6 +1668,113 @@ static void *store_thread(void *arg)
 		st->wake(st->wake_ud);
 	}
 	return NULL;
+}
+
+/* ===== the reader ===== */
+
+static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen);
+
+/* The statistics and the unanswered list read every row of a time range;
+ * on the store thread they held up every commit, so every customer's ack,
+ * for as long as they ran. They run on a thread and a read-only connection
+ * of their own, each in one read transaction: a snapshot of what was
+ * committed when it began (WAL lets it read while the writer commits). */
+static int is_report(enum store_op op)
+{
+	return op == STORE_STATS || op == STORE_UNANSWERED;
+}
+
+static const enum stmt_id report_stmts[] = {
+	S_ST_CONVS, S_ST_REASONS, S_ST_CSAT, S_ST_CSAT_DAYS, S_ST_WAITS, S_ST_SOURCES,
+	S_ST_KINDS, S_ST_CSAT_DIST, S_ST_FIRST_RESPONSE, S_ST_PER_HOUR, S_UNANSWERED_LIST,
+};
+
+static void run_report(store *st, struct store_job *j)
+{
+	char err[256];
+	int rc;
+
+	j->status = STORE_OK;
+	rc = exec_sql(st->reader_db, "BEGIN", err, sizeof(err));
+	if (!rc)
+		rc = j->op == STORE_STATS ? run_stats(st->reader_stmt, j)
+					  : run_unanswered(st->reader_stmt, j);
+	if (exec_sql(st->reader_db, "COMMIT", err, sizeof(err)))
+		rc = -1;
+	if (rc) {
+		log_error(st->lg, "store_job_failed", "op=%d err=\"%s\"", (int)j->op,
+			  sqlite3_errmsg(st->reader_db));
+		free_results(j);
+		j->status = STORE_FAILED;
+	}
+}
+
+static void *reader_thread(void *arg)
+{
+	store *st = arg;
+
+	for (;;) {
+		struct store_job *j;
+
+		pthread_mutex_lock(&st->lock);
+		while (!st->reports_head && !st->stopping)
+			pthread_cond_wait(&st->reader_cond, &st->lock);
+		j = st->reports_head;
+		if (!j) {
+			pthread_mutex_unlock(&st->lock);
+			break;
+		}
+		st->reports_head = j->next;
+		if (!st->reports_head)
+			st->reports_tail = NULL;
+		j->next = NULL;
+		pthread_mutex_unlock(&st->lock);
+
+		run_report(st, j);
+
+		pthread_mutex_lock(&st->lock);
+		if (st->done_tail)
+			st->done_tail->next = j;
+		else
+			st->done_head = j;
+		st->done_tail = j;
+		pthread_mutex_unlock(&st->lock);
+		st->wake(st->wake_ud);
+	}
+	return NULL;
+}
+
+/* Opens the reader's connection and starts its thread; without one,
+ * reports run on the store thread as before. */
+static void start_reader(store *st, const char *path)
+{
+	char err[256];
+
+	if (sqlite3_open_v2(path, &st->reader_db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK ||
+	    exec_sql(st->reader_db, "PRAGMA cache_size=-8192; PRAGMA mmap_size=268435456;", err,
+		     sizeof(err)))
+		goto fail;
+	sqlite3_busy_timeout(st->reader_db, 5000);
+	for (size_t i = 0; i < sizeof(report_stmts) / sizeof(report_stmts[0]); i++)
+		if (sqlite3_prepare_v3(st->reader_db, stmt_sql[report_stmts[i]], -1,
+				       SQLITE_PREPARE_PERSISTENT, &st->reader_stmt[report_stmts[i]],
+				       NULL) != SQLITE_OK)
+			goto fail;
+	pthread_cond_init(&st->reader_cond, NULL);
+	if (pthread_create(&st->reader_thread, NULL, reader_thread, st)) {
+		pthread_cond_destroy(&st->reader_cond);
+		goto fail;
+	}
+	st->reader_started = 1;
+	return;
+fail:
+	log_warn(st->lg, "store_reader", "reason=\"%s\" reports=store_thread",
+		 st->reader_db ? sqlite3_errmsg(st->reader_db) : "cannot open");
+	for (int i = 0; i < S__COUNT; i++)
+		sqlite3_finalize(st->reader_stmt[i]);
+	sqlite3_close(st->reader_db);
+	st->reader_db = NULL;
 }
 
 /* ===== checkpoints ===== */
@@ -1830,6 +1945,7 @@ store *store_open(const struct store_options *opt, const logger *lg, struct metr
 		stop_checkpointer(st);
 		goto err_sync;
 	}
+	start_reader(st, opt->path);
 	return st;
 err_sync:
 	pthread_mutex_destroy(&st->lock);
@@ -1853,6 +1969,16 @@ void store_submit(store *st, struct store_job *job,
 	job->next = NULL;
 	atomic_fetch_add(&st->pending, 1);
 	pthread_mutex_lock(&st->lock);
+	if (st->reader_started && is_report(job->op)) {
+		if (st->reports_tail)
+			st->reports_tail->next = job;
+		else
+			st->reports_head = job;
+		st->reports_tail = job;
+		pthread_cond_signal(&st->reader_cond);
+		pthread_mutex_unlock(&st->lock);
+		return;
+	}
 	if (st->queue_tail)
 		st->queue_tail->next = job;
 	else
@@ -1898,8 +2024,17 @@ void store_close(store *st)
 	pthread_mutex_lock(&st->lock);
 	st->stopping = 1;
 	pthread_cond_signal(&st->cond);
+	if (st->reader_started)
+		pthread_cond_signal(&st->reader_cond);
 	pthread_mutex_unlock(&st->lock);
 	pthread_join(st->thread, NULL);
+	if (st->reader_started) {
+		pthread_join(st->reader_thread, NULL);
+		pthread_cond_destroy(&st->reader_cond);
+	}
+	for (int i = 0; i < S__COUNT; i++)
+		sqlite3_finalize(st->reader_stmt[i]);
+	sqlite3_close(st->reader_db);
 	stop_checkpointer(st);
 	for (j = st->done_head; j; j = next) {
 		next = j->next;

@@ -1235,6 +1235,50 @@ static void test_duplicate_after_reopen(void **state)
 				 a.id), 51);
 }
 
+/* The statistics and the unanswered list run on the reader: while another
+ * connection holds the write lock, and a message waits for it on the store
+ * thread, both come back; the message is stored once the lock is gone. */
+static void test_reports_do_not_wait_for_the_writer(void **state)
+{
+	struct harness *h = *state;
+	struct store_job *app, *stats, *unanswered;
+	struct conv a;
+	sqlite3 *db = NULL;
+	json_t *o;
+
+	append_conversation(h, &a);
+	assert_int_equal(sqlite3_open(h->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	app = append_job(a.id, "m9", "held up", 3000, NO_LIMIT);
+	store_submit(h->st, app, done_cb, h);
+	stats = store_job_new(STORE_STATS);
+	stats->started_ms = 0;
+	stats->now_ms = 4000;
+	store_submit(h->st, stats, done_cb, h);
+	unanswered = store_job_new(STORE_UNANSWERED);
+	unanswered->started_ms = 0;
+	store_submit(h->st, unanswered, done_cb, h);
+
+	wait_done(h, 2);
+	for (size_t i = 0; i < 2; i++) {
+		assert_true(h->done[i] == stats || h->done[i] == unanswered);
+		assert_int_equal(h->done[i]->status, STORE_OK);
+	}
+	o = json_loads(stats->context, 0, NULL);
+	assert_non_null(o);
+	assert_int_equal(json_integer_value(json_object_get(o, "to")), 4000);
+	json_decref(o);
+	assert_string_equal(unanswered->context, "[]");
+
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	wait_done(h, 3);
+	assert_ptr_equal(h->done[2], app);
+	assert_int_equal(app->status, STORE_OK);
+	assert_int_equal(app->seq, 6);
+	free_done(h);
+}
+
 static void sql_exec(const char *path, const char *sql)
 {
 	sqlite3 *db = NULL;
@@ -1441,6 +1485,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resume, setup_open_normal, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_after_reopen, setup_open_normal, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_chains_events, setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_reports_do_not_wait_for_the_writer, setup_open,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_schema_version, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
