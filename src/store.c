@@ -1623,6 +1623,20 @@ static void run_batch(store *st, struct store_job *batch, size_t n)
 	metrics_observe_commit(st->metrics, now_usec() - t0, n, failed);
 }
 
+/* Hands the jobs first..last (linked) to store_dispatch() and wakes the
+ * loop. Any of the store's threads. */
+static void complete(store *st, struct store_job *first, struct store_job *last)
+{
+	pthread_mutex_lock(&st->lock);
+	if (st->done_tail)
+		st->done_tail->next = first;
+	else
+		st->done_head = first;
+	st->done_tail = last;
+	pthread_mutex_unlock(&st->lock);
+	st->wake(st->wake_ud);
+}
+
 static void *store_thread(void *arg)
 {
 	store *st = arg;
@@ -1658,14 +1672,7 @@ static void *store_thread(void *arg)
 			st->wal_pages = 0;
 		}
 
-		pthread_mutex_lock(&st->lock);
-		if (st->done_tail)
-			st->done_tail->next = batch;
-		else
-			st->done_head = batch;
-		st->done_tail = last;
-		pthread_mutex_unlock(&st->lock);
-		st->wake(st->wake_ud);
+		complete(st, batch, last);
 	}
 	return NULL;
 }
@@ -1731,15 +1738,7 @@ static void *reader_thread(void *arg)
 		pthread_mutex_unlock(&st->lock);
 
 		run_report(st, j);
-
-		pthread_mutex_lock(&st->lock);
-		if (st->done_tail)
-			st->done_tail->next = j;
-		else
-			st->done_head = j;
-		st->done_tail = j;
-		pthread_mutex_unlock(&st->lock);
-		st->wake(st->wake_ud);
+		complete(st, j, j);
 	}
 	return NULL;
 }
