@@ -274,7 +274,8 @@ static void handle_frame(struct agent_conn *c, const char *buf, size_t len)
 		goto out;
 	}
 	static const char *const known[] = {"login", "presence", "queue", "accept", "message",
-					    "typing", "note", "transfer", "close", NULL};
+					    "typing", "note", "transfer", "close", "close_ticket",
+					    NULL};
 	int is_known = 0;
 	for (const char *const *t = known; *t; t++)
 		is_known |= !strcmp(*t, type);
@@ -296,6 +297,13 @@ static void handle_frame(struct agent_conn *c, const char *buf, size_t len)
 			desk_presence(k, c, !strcmp(st, "online"));
 	} else if (!strcmp(type, "queue")) {
 		desk_queue_view(k, c);
+	} else if (!strcmp(type, "close_ticket")) {
+		json_t *t = json_object_get(o, "ticket");
+		if (!json_is_integer(t) || json_integer_value(t) < 1)
+			agent_error(c, WIRE_ERR_BAD_FIELD,
+				    "field \"ticket\" must be the id of an offline message", id);
+		else
+			desk_close_ticket(k, c, json_integer_value(t), id);
 	} else if (!(conv = need_str(c, o, "conversation", CONVERSATION_ID_LEN, id))) {
 		/* every other frame concerns one conversation */
 	} else if (!strcmp(type, "accept")) {

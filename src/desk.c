@@ -1010,6 +1010,74 @@ static void on_closed(struct store_job *job, void *ud)
 	free(p);
 }
 
+struct ticket_pending {
+	desk *k;
+	uint64_t conn;
+	char id[WIRE_ID_MAX + 1];   /* the frame's, "" if none */
+	char agent[QUEUE_NAME_MAX + 1];
+};
+
+static void on_ticket_closed(struct store_job *job, void *ud)
+{
+	struct ticket_pending *p = ud;
+	desk *k = p->k;
+	struct agent_conn *c = agents_find(k->d->agents, p->conn);
+
+	if (job->status == STORE_NOT_FOUND) {
+		if (c)
+			agent_error(c, WIRE_ERR_NOT_FOUND,
+				    "no open offline message with that id in your teams",
+				    p->id[0] ? p->id : NULL);
+	} else if (job->status != STORE_OK) {
+		if (c)
+			agent_error(c, WIRE_ERR_STORE_UNAVAILABLE,
+				    "the store could not keep that; try again", p->id[0] ? p->id : NULL);
+	} else {
+		log_info(&k->d->log, "ticket_closed", "ticket=%lld team=%s agent=%s",
+			 (long long)job->desk.ticket_id, job->desk.team, p->agent);
+		/* everyone who lists it stops listing it */
+		for (size_t i = 0; i < k->q.n_agents; i++) {
+			struct queue_agent *a = k->q.agents[i];
+			if (conn_of(k, a->id) && queue_agent_in_team(a, job->desk.team))
+				send_to(k, a->id,
+					json_pack("{s:s, s:I, s:s, s:s}", "type", "ticket_closed", "id",
+						  (json_int_t)job->desk.ticket_id, "team",
+						  job->desk.team, "by", p->agent));
+		}
+	}
+	free(p);
+	store_job_free(job);
+}
+
+void desk_close_ticket(desk *k, struct agent_conn *c, int64_t ticket, const char *id)
+{
+	struct queue_agent *a = need_agent(k, c);
+	struct store_job *job;
+	struct ticket_pending *p;
+	size_t len = 0;
+
+	if (!a)
+		return;
+	job = store_job_new(STORE_TICKET_CLOSE);
+	job->now_ms = clock_wall_ms();
+	job->desk.ticket_id = ticket;
+	job->desk.agent_id = a->id;
+	job->desk.team = xcalloc(1, QUEUE_TEAMS_MAX * (QUEUE_NAME_MAX + 1) + 1);
+	for (size_t i = 0; i < a->n_teams; i++) {
+		size_t n = strlen(a->teams[i]);
+		if (len)
+			job->desk.team[len++] = ',';
+		memcpy(job->desk.team + len, a->teams[i], n);
+		len += n;
+	}
+	p = xcalloc(1, sizeof(*p));
+	p->k = k;
+	p->conn = agent_conn_id(c);
+	snprintf(p->id, sizeof(p->id), "%s", id ? id : "");
+	snprintf(p->agent, sizeof(p->agent), "%s", a->name);
+	store_submit(k->d->store, job, on_ticket_closed, p);
+}
+
 void desk_close(desk *k, struct agent_conn *c, const char *conv, const char *resolution)
 {
 	struct queue_agent *a = need_agent(k, c);

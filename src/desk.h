@@ -63,6 +63,9 @@ void desk_note(desk *k, struct agent_conn *c, const char *conv, const char *text
 void desk_transfer(desk *k, struct agent_conn *c, const char *conv, const char *team,
 		   const char *agent);
 void desk_close(desk *k, struct agent_conn *c, const char *conv, const char *resolution);
+/* An offline message (ticket) of one of the agent's teams is done: every
+ * agent of its team is told (ticket_closed). id: the frame's, or NULL. */
+void desk_close_ticket(desk *k, struct agent_conn *c, int64_t ticket, const char *id);
 
 /* The agent logged in with this console session key, or 0. */
 int64_t desk_session_agent(const desk *k, const char *session);

@@ -169,6 +169,8 @@ static const char *const migrations[] = {
 	"  WHERE e.conversation_id = conversations.id ORDER BY e.seq DESC LIMIT 1);"
 	"CREATE INDEX events_agent ON events(conversation_id, created_at) WHERE kind = 'agent';"
 	"DROP INDEX events_seq;",
+	/* 9: who marked an offline message done */
+	"ALTER TABLE tickets ADD COLUMN closed_by INTEGER REFERENCES agents(id);",
 };
 
 int store_schema_version(void)
@@ -183,7 +185,7 @@ enum stmt_id {
 	S_FLOW_SAVE, S_FLOW_END, S_FLOW_GET, S_SLOTS, S_HANDOFF, S_DUE,
 	S_STATUS, S_Q_ENQUEUE, S_Q_ASSIGN, S_Q_REQUEUE, S_Q_DELETE, S_CLOSE, S_NOTE, S_CSAT,
 	S_TICKET, S_SET_LANG, S_DESK_LOAD, S_AGENT_GET, S_AGENT_ADD, S_AGENT_REMOVE, S_AGENT_LIST, S_TICKETS,
-	S_AGENT_HASH,
+	S_AGENT_HASH, S_TICKET_CLOSE,
 	S_CTX_CONV, S_CTX_EVENTS, S_CTX_HANDOFF, S_CTX_NOTES, S_ASSIGNMENT,
 	S_ST_CONVS, S_ST_REASONS, S_ST_CSAT, S_ST_CSAT_DAYS, S_ST_WAITS, S_ST_SOURCES,
 	S_ST_KINDS, S_ST_CSAT_DIST, S_ST_FIRST_RESPONSE, S_ST_PER_HOUR,
@@ -280,6 +282,9 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_AGENT_REMOVE] = "UPDATE agents SET removed_at = ?2, token_hash = '' WHERE name = ?1"
 			   " AND removed_at IS NULL",
 	[S_AGENT_HASH] = "SELECT token_hash FROM agents WHERE id = ?1 AND removed_at IS NULL",
+	[S_TICKET_CLOSE] = "UPDATE tickets SET closed_at = ?3, closed_by = ?4 WHERE id = ?1"
+			   " AND closed_at IS NULL AND instr(',' || ?2 || ',', ',' || team || ',') > 0"
+			   " RETURNING team",
 	[S_AGENT_LIST] = "SELECT id, name, teams, capacity FROM agents WHERE removed_at IS NULL"
 			 " ORDER BY name",
 	[S_TICKETS] = "SELECT t.id, t.conversation_id, c.public_id, t.team, t.email, t.message,"
@@ -1186,6 +1191,30 @@ static int run_desk_load(store *st, struct store_job *j)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* An offline message done, by an agent of its team. */
+static int run_ticket_close(store *st, struct store_job *j)
+{
+	sqlite3_stmt *s = st->stmt[S_TICKET_CLOSE];
+	int rc;
+
+	sqlite3_bind_int64(s, 1, j->desk.ticket_id);
+	sqlite3_bind_text(s, 2, j->desk.team ? j->desk.team : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, j->now_ms);
+	sqlite3_bind_int64(s, 4, j->desk.agent_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		free(j->desk.team);
+		j->desk.team = dup_column(s, 0);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			;
+		rc = rc == SQLITE_DONE ? SQLITE_ROW : rc;
+	} else if (rc == SQLITE_DONE) {
+		j->status = STORE_NOT_FOUND; /* closed already, or another team's */
+	}
+	finish(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* The agent's token hash as it is now, for a session that began with
  * another one (desk.c ends it). */
 static int run_agent_check(store *st, struct store_job *j)
@@ -1576,6 +1605,7 @@ static int run_job(store *st, struct store_job *j)
 	case STORE_AGENT_LIST: rc = run_agent_list(st, j); break;
 	case STORE_AGENT_REMOVE: rc = run_agent_remove(st, j); break;
 	case STORE_AGENT_CHECK: rc = run_agent_check(st, j); break;
+	case STORE_TICKET_CLOSE: rc = run_ticket_close(st, j); break;
 	case STORE_CONTEXT: rc = run_context(st, j); break;
 	case STORE_STATS: rc = run_stats(st->stmt, j); break;
 	case STORE_RATE: rc = run_rate(st, j); break;

@@ -42,6 +42,8 @@ enum store_op {
 	STORE_UNANSWERED, /* the unanswered questions since started_ms, as JSON in context */
 	STORE_REPLAY,     /* the next page of a conversation's frames after after_seq */
 	STORE_AGENT_CHECK, /* agent.id's token hash now; NOT_FOUND once it was removed */
+	STORE_TICKET_CLOSE, /* desk.ticket_id done by desk.agent_id, if in one of desk.team
+			     * (team names separated by ','); out: desk.team, the ticket's */
 };
 
 /* A conversation's status (conversations.status). */
@@ -65,6 +67,7 @@ struct store_desk {
 	char *team, *reason;        /* owned */
 	int upset;
 	int64_t agent_id;
+	int64_t ticket_id;          /* TICKET_CLOSE */
 	char *text;                 /* owned: note, resolution, comment, ticket message */
 	char *email;                /* owned: ticket */
 	int rating;                 /* CSAT 1..5 */

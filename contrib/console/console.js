@@ -262,6 +262,7 @@ function onFrame(f) {
     case 'ack': onAck(f); break;
     case 'noted': onNoted(f); break;
     case 'closed': onClosed(f); break;
+    case 'ticket_closed': onTicketClosed(f); break;
     case 'error': onError(f); break;
     default: break; // newer servers may say more
   }
@@ -652,14 +653,30 @@ function renderTickets() {
         'aria-label': `Reply by e-mail to ${email}`,
       })
       : el('span', { class: 'muted', text: 'no e-mail address' });
-    list.append(el('li', { class: 'ticket' },
+    const doneBtn = el('button', {
+      type: 'button', class: 'small ticket-done', text: 'Done',
+      'aria-label': `Mark the message from ${email || 'this customer'} done`,
+    });
+    doneBtn.addEventListener('click', () => {
+      doneBtn.disabled = true; // until ticket_closed removes it, or an error
+      send({ type: 'close_ticket', ticket: t.id, id: `ticket-${t.id}` });
+    });
+    list.append(el('li', { class: 'ticket', 'data-ticket': String(t.id) },
       el('div', { class: 'qrow' }, link, el('span', { class: 'spacer' }),
         timeEl(t.created_at, fmtDateTime(t.created_at))),
       el('p', { class: 'ticket-text', text: message }),
-      el('p', { class: 'qmeta', text: str(t.team) })));
+      el('div', { class: 'qrow' }, el('p', { class: 'qmeta', text: str(t.team) }),
+        el('span', { class: 'spacer' }), doneBtn)));
   }
   $('#tickets-empty').hidden = state.tickets.length > 0;
   $('#ticket-count').textContent = state.tickets.length ? String(state.tickets.length) : '';
+}
+
+/* An offline message was marked done (by this agent or another of its team). */
+function onTicketClosed(f) {
+  const before = state.tickets.length;
+  state.tickets = state.tickets.filter((t) => t.id !== f.id);
+  if (state.tickets.length !== before) renderTickets();
 }
 
 // ================================================================= chats
@@ -1471,9 +1488,24 @@ function onError(f) {
     showLogin('You signed in on another tab or device, so this one was signed out.');
     return;
   }
+  if (code === 'session_ended') {
+    // removed, or given a new token: the stored one will not sign in again
+    stop();
+    try { sessionStorage.removeItem(LOGIN_KEY); } catch { /* storage off */ }
+    $('#login-token').value = '';
+    deskView.hidden = true;
+    showLogin(`You were signed out: ${message}.`);
+    return;
+  }
   if (code === 'login_required') {
     // the socket lost its login (should not happen): start again
     if (state.ws) state.ws.close();
+    return;
+  }
+  if (typeof f.in_reply_to === 'string' && f.in_reply_to.startsWith('ticket-')) {
+    // done meanwhile (or not ours): drop it; any other failure: try again
+    if (code === 'not_found') onTicketClosed({ id: Number(f.in_reply_to.slice(7)) });
+    else renderTickets();
     return;
   }
   if (f.in_reply_to) {

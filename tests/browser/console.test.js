@@ -20,7 +20,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const {
-  REPO_ROOT, T, addAgent, connect, connectAgent, httpGet, makeContent, removeDir, pollUntil,
+  BIN, REPO_ROOT, T, addAgent, connect, connectAgent, httpGet, makeContent, removeDir, pollUntil,
   sqlite, sqlQuote, useCleanups,
 } = require('../e2e/lib');
 const {
@@ -51,7 +51,10 @@ before(async () => {
   if (!fs.existsSync(index)) throw new Error(`${index} is missing: build the console first (make console)`);
   const content = makeContent(null, { extraRules: { 'canned/desk.yaml': CANNED } });
   scope.defer(async () => removeDir(content));
-  d = await scope.daemon({ content, config: { chat: { rate_per_sec: 1000, rate_burst: 1000 } } });
+  d = await scope.daemon({
+    content,
+    config: { chat: { rate_per_sec: 1000, rate_burst: 1000 }, desk: { session_check_ms: 200 } },
+  });
   for (const name of ['tess', 'ana', 'ben', 'cleo', 'dan', 'eve', 'wsagent']) {
     tokens[name] = addAgent(d.dataDir, name, { teams: name === 'tess' ? ['general'] : TEAMS, capacity: 3 });
   }
@@ -196,6 +199,13 @@ test('offline tickets: listed at sign-in with a mailto: link, subject prefilled'
   assert.match(url.searchParams.get('subject'), /your message/i);
   assert.ok(url.searchParams.get('body').includes(`> ${MESSAGE}`), href);
   assert.equal(await agent.locator('#ticket-list b').count(), 0, 'no markup from the message');
+
+  // marked done: gone from the list, and not listed at the next sign-in
+  await ticket.getByRole('button', { name: `Mark the message from ${EMAIL} done` }).click();
+  await ticket.waitFor({ state: 'detached' });
+  await agent.reload();
+  await agent.locator('#me').filter({ hasText: 'tess' }).waitFor(); // welcomed again
+  assert.equal(await agent.locator('#ticket-list li').filter({ hasText: EMAIL }).count(), 0);
   await done(agent);
 });
 
@@ -442,6 +452,23 @@ test('several chats in tabs: unread marks, notes, presence, transfer, and a relo
   await agent.locator('#desk').waitFor({ state: 'visible' });
   await panel(agent, b.conv).locator('.msg.from-agent', { hasText: 'Yes, I am here.' }).waitFor();
   await panel(agent, b.conv).locator('.ctx-notes .note', { hasText: 'VIP: handle with care' }).waitFor();
+  await done(agent);
+});
+
+test('an agent removed while signed in is signed out with the reason, and the sign-in is forgotten', async (t) => {
+  const { execFileSync } = require('node:child_process');
+  tokens.rita = addAgent(d.dataDir, 'rita', { teams: ['general'], capacity: 1 });
+  const agent = await page(t);
+  await signIn(agent, 'rita');
+  const from = d.logs.length;
+  execFileSync(BIN, ['agent', 'remove', 'rita', '-d', d.dataDir],
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const form = agent.getByRole('form', { name: 'supportd desk' });
+  await form.getByRole('alert').filter({ hasText: 'removed' }).waitFor();
+  assert.equal(await agent.locator('#desk').isHidden(), true);
+  assert.equal(await agent.evaluate(() => sessionStorage.getItem('supportd.console.login')), null);
+  await d.waitLog(/event=agent_gone agent=rita /, T(5000), from);
+  agent.agentName = null; // gone already: done() need not wait for it
   await done(agent);
 });
 

@@ -739,6 +739,28 @@ test('nobody of the team online: the offline text, leave_message, a ticket for l
   const o = await agentOnline(d, ord);
   assert.deepEqual(o.welcome.tickets, [], 'not for another team');
   assert.deepEqual(o.welcome.teams, ['orders']);
+
+  // done: not by another team's agent, then by one of the team; every
+  // agent of the team is told, and it is not listed again
+  const g2 = await agentOnline(d, { teams: ['general', 'orders'] });
+  assert.ok(g2.welcome.tickets.some((x) => x.id === t.id));
+  o.a.send({ type: 'close_ticket', ticket: t.id, id: 'ct-1' });
+  const denied = await agentError(o.a, 'not_found');
+  assert.equal(denied.in_reply_to, 'ct-1');
+  g.a.send({ type: 'close_ticket', ticket: 'x', id: 'ct-2' });
+  assert.equal((await agentError(g.a, 'bad_field')).in_reply_to, 'ct-2');
+  g.a.send({ type: 'close_ticket', ticket: t.id });
+  const closedG = await g.a.next((f) => f.type === 'ticket_closed');
+  assert.deepEqual(closedG, { type: 'ticket_closed', id: t.id, team: 'general', by: gen.name });
+  assert.deepEqual(await g2.a.next((f) => f.type === 'ticket_closed'), closedG);
+  assert.ok(!o.a.all.some((f) => f.type === 'ticket_closed'), 'not told: another team');
+  const closed = sqlite(d.dbPath, 'select t.closed_at is not null, a.name from tickets t ' +
+    `join agents a on a.id = t.closed_by where t.id = ${t.id}`);
+  assert.deepEqual(closed, [['1', gen.name]]);
+  g.a.send({ type: 'close_ticket', ticket: t.id, id: 'ct-3' });
+  assert.equal((await agentError(g.a, 'not_found')).in_reply_to, 'ct-3', 'done already');
+  const later = await agentOnline(d, { teams: ['general'] });
+  assert.ok(!later.welcome.tickets.some((x) => x.id === t.id), 'no longer listed');
 });
 
 test('outside the team\'s hours: the customer is told so and offered to leave a message', async () => {
