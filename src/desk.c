@@ -417,6 +417,17 @@ void desk_on_stored(desk *k, struct conversation *conv, const struct store_job *
 		dispatch(k);
 		push_position(k, e); /* the others hear at the next tick */
 	}
+	if (job->desk.op == STORE_DESK_TICKET) /* shown to whoever of the team is signed in */
+		for (size_t i = 0; i < k->q.n_agents; i++) {
+			struct queue_agent *a = k->q.agents[i];
+			if (conn_of(k, a->id) && queue_agent_in_team(a, job->desk.team))
+				send_to(k, a->id,
+					json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:I}", "type", "ticket",
+						  "id", (json_int_t)job->desk.ticket_id, "conversation",
+						  conv->public_id, "team", job->desk.team, "email",
+						  job->desk.email, "message", job->desk.text,
+						  "created_at", (json_int_t)job->now_ms));
+		}
 	if (job->client_id && (e = queue_find(&k->q, conv->id)) && e->agent) {
 		json_t *m = json_loadb(job->body, job->body_len, 0, NULL);
 		if (m) {

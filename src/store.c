@@ -871,7 +871,7 @@ static int find_client_id(store *st, int64_t conv, const char *client_id, int64_
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int run_bot_state(store *st, const struct store_job *j);
+static int run_bot_state(store *st, struct store_job *j);
 static json_t *text_column(sqlite3_stmt *s, int col);
 
 static int insert_unanswered(store *st, int64_t conv, const char *kind, const char *text,
@@ -956,7 +956,7 @@ static int run_unanswered(sqlite3_stmt *const *stmt, struct store_job *j)
 		abort();
 	return rc == SQLITE_DONE ? 0 : -1;
 }
-static int run_desk(store *st, const struct store_job *j);
+static int run_desk(store *st, struct store_job *j);
 
 /* The customer message (or a lone frame) and its extras take the next
  * seqs. A message id already stored consumes none: the job reports the
@@ -1022,7 +1022,7 @@ static int run_append(store *st, struct store_job *j)
 }
 
 /* What an APPEND changes besides frames: the flow run, slots, a handoff. */
-static int run_bot_state(store *st, const struct store_job *j)
+static int run_bot_state(store *st, struct store_job *j)
 {
 	sqlite3_stmt *s;
 
@@ -1088,9 +1088,9 @@ static int set_status(store *st, int64_t conv, const char *status)
 }
 
 /* An APPEND's desk change (store_desk_op). */
-static int run_desk(store *st, const struct store_job *j)
+static int run_desk(store *st, struct store_job *j)
 {
-	const struct store_desk *k = &j->desk;
+	struct store_desk *k = &j->desk;
 	sqlite3_stmt *s;
 
 	switch (k->op) {
@@ -1151,7 +1151,10 @@ static int run_desk(store *st, const struct store_job *j)
 		sqlite3_bind_text(s, 3, k->email, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 4, k->text, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 5, j->now_ms);
-		return exec_stmt(st, S_TICKET) || set_status(st, j->conv, "ticket");
+		if (exec_stmt(st, S_TICKET))
+			return -1;
+		k->ticket_id = sqlite3_last_insert_rowid(st->db);
+		return set_status(st, j->conv, "ticket");
 	default:
 		return 0;
 	}

@@ -67,7 +67,7 @@ struct store_desk {
 	char *team, *reason;        /* owned */
 	int upset;
 	int64_t agent_id;
-	int64_t ticket_id;          /* TICKET_CLOSE */
+	int64_t ticket_id;          /* TICKET_CLOSE; out of an APPEND's TICKET */
 	char *text;                 /* owned: note, resolution, comment, ticket message */
 	char *email;                /* owned: ticket */
 	int rating;                 /* CSAT 1..5 */

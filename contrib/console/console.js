@@ -262,6 +262,7 @@ function onFrame(f) {
     case 'ack': onAck(f); break;
     case 'noted': onNoted(f); break;
     case 'closed': onClosed(f); break;
+    case 'ticket': onTicket(f); break;
     case 'ticket_closed': onTicketClosed(f); break;
     case 'error': onError(f); break;
     default: break; // newer servers may say more
@@ -670,6 +671,13 @@ function renderTickets() {
   }
   $('#tickets-empty').hidden = state.tickets.length > 0;
   $('#ticket-count').textContent = state.tickets.length ? String(state.tickets.length) : '';
+}
+
+/* An offline message left while this agent is signed in. */
+function onTicket(f) {
+  if (!Number.isInteger(f.id) || state.tickets.some((t) => t.id === f.id)) return;
+  state.tickets.push(f);
+  renderTickets();
 }
 
 /* An offline message was marked done (by this agent or another of its team). */

@@ -763,6 +763,30 @@ test('nobody of the team online: the offline text, leave_message, a ticket for l
   assert.ok(!later.welcome.tickets.some((x) => x.id === t.id), 'no longer listed');
 });
 
+test('a ticket left while an agent of the team is signed in but away is pushed to them', async () => {
+  const d = await ownDaemon();
+  const away = await agentOnline(d, { teams: ['general'] });
+  const other = await agentOnline(d, { teams: ['orders'] });
+  away.a.send({ type: 'presence', state: 'away' });
+  await viewWith(away.a); // frames of one connection are handled in order: it is away now
+  const EMAIL = 'pushed.zoe@example.com';
+  const cu = await customer(d, { name: 'Zoe' });
+  const id = await say(cu.c, 'i want to talk to a human');
+  await replyFrom(cu.c, 'flow:leave_message', id);
+  const id2 = await say(cu.c, 'Please call me back');
+  await replyFrom(cu.c, 'flow:leave_message', id2);
+  const id3 = await say(cu.c, EMAIL);
+  await replyFrom(cu.c, 'flow:leave_message', id3);
+  const t = await away.a.next((f) => f.type === 'ticket');
+  const row = sqlite(d.dbPath, `select id, created_at from tickets where email = ${sqlQuote(EMAIL)}`);
+  assert.deepEqual(t, {
+    type: 'ticket', id: Number(row[0][0]), conversation: cu.conv, team: 'general', email: EMAIL,
+    message: 'Please call me back', created_at: Number(row[0][1]),
+  });
+  await viewWith(other.a);
+  assert.ok(!other.a.all.some((f) => f.type === 'ticket'), 'not to another team');
+});
+
 test('outside the team\'s hours: the customer is told so and offered to leave a message', async () => {
   const d = await ownDaemon({
     desk: { teams: { general: { timezone: 'UTC', hours: { 'mon-sun': 'closed' } } } },
