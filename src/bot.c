@@ -345,8 +345,14 @@ static void follow_language(pipeline *p, struct conversation *conv, const char *
 		pipeline_guess_language(p, conv->lang_sample, strlen(conv->lang_sample), &g);
 		g.sure = g.sure && strlen(conv->lang_sample) >= LANG_SURE_MIN;
 	} else {
+		/* a switch needs a long enough message that does not plainly
+		 * read as the conversation's language (its function words):
+		 * only then is the fingerprint worth making */
+		if (len < LANG_SURE_MIN ||
+		    (conv->lang && pipeline_reads_as(p, text, len, conv->lang)))
+			return;
 		pipeline_guess_language(p, text, len, &g);
-		if (!g.sure || len < LANG_SURE_MIN || (conv->lang && !strncmp(conv->lang, g.lang, 2)))
+		if (!g.sure || (conv->lang && !strncmp(conv->lang, g.lang, 2)))
 			return;
 	}
 	if (!g.lang[0])

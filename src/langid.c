@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "language.h"
+#include "text.h"
 #include "xalloc.h"
 
 #define LANGID_MAX 24
@@ -19,6 +20,12 @@ struct langid {
 	char code[LANGID_MAX][8];  /* what a guess says: ours, their code; else the name */
 	int ours[LANGID_MAX];      /* one of the content's languages */
 	size_t n;
+	struct {                   /* the content's languages' stop words (langid_reads_as) */
+		char code[8];
+		char **stop;       /* owned copies: folded, sorted */
+		size_t n_stop;
+	} words[LANGID_OURS_MAX];
+	size_t n_words;
 };
 
 /* Loads the fingerprint `name` as `code` (ours) or as a rival. */
@@ -71,7 +78,59 @@ langid *langid_open(const struct language *const *langs, size_t n, const char *d
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < langs[i]->n_rivals; k++)
 			(void)load(li, dir, langs[i]->rivals[k], langs[i]->rivals[k], 0);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(li->words[i].code, sizeof(li->words[i].code), "%s", langs[i]->code);
+		li->words[i].stop = xcalloc(langs[i]->n_stop + 1, sizeof(char *));
+		for (size_t k = 0; k < langs[i]->n_stop; k++)
+			li->words[i].stop[k] = xstrdup(langs[i]->stop[k]);
+		li->words[i].n_stop = langs[i]->n_stop;
+		li->n_words++;
+	}
 	return li;
+}
+
+static int cmp_word(const void *key, const void *elem)
+{
+	return strcmp(key, *(char *const *)elem);
+}
+
+int langid_reads_as(const langid *li, const char *text, size_t len, const char *code)
+{
+	size_t counts[LANGID_OURS_MAX] = {0}, mine = 0, most_other = 0, flen;
+	int self = -1;
+	char *folded, *p, *end;
+
+	if (!li || !code)
+		return 0;
+	for (size_t i = 0; i < li->n_words; i++)
+		if (!strncmp(li->words[i].code, code, 2))
+			self = (int)i;
+	if (self < 0 || !(folded = text_fold(text, len, &flen)))
+		return 0;
+	/* words: runs of anything but ASCII separators (stop words are plain
+	 * words; a word glued to punctuation only fails to count) */
+	for (p = folded, end = folded + flen; p < end;) {
+		char *w;
+		while (p < end && (unsigned char)*p < 0x80 && !text_is_word_cp((unsigned char)*p))
+			p++;
+		w = p;
+		while (p < end && ((unsigned char)*p >= 0x80 || text_is_word_cp((unsigned char)*p)))
+			p++;
+		if (p == w)
+			continue;
+		char save = *p;
+		*p = '\0';
+		for (size_t i = 0; i < li->n_words; i++)
+			counts[i] += bsearch(w, li->words[i].stop, li->words[i].n_stop, sizeof(char *),
+					     cmp_word) != NULL;
+		*p = save;
+	}
+	free(folded);
+	mine = counts[self];
+	for (size_t i = 0; i < li->n_words; i++)
+		if ((int)i != self && counts[i] > most_other)
+			most_other = counts[i];
+	return mine >= LANGID_STOP_MIN && mine >= 2 * most_other;
 }
 
 void langid_close(langid *li)
@@ -80,6 +139,11 @@ void langid_close(langid *li)
 		return;
 	for (size_t i = 0; i < li->n; i++)
 		fp_Done(li->fp[i]);
+	for (size_t i = 0; i < li->n_words; i++) {
+		for (size_t k = 0; k < li->words[i].n_stop; k++)
+			free(li->words[i].stop[k]);
+		free(li->words[i].stop);
+	}
 	free(li);
 }
 

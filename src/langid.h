@@ -46,4 +46,14 @@ void langid_close(langid *li);
  * letters gives lang "" and sure 0. */
 void langid_guess(const langid *li, const char *text, size_t len, struct langid_guess *out);
 
+#define LANGID_STOP_MIN 3    /* function words a line needs to read as one language */
+
+/* Whether len bytes of UTF-8 plainly read as the content language `code`
+ * by their function words (its language.yaml stop words): at least
+ * LANGID_STOP_MIN of them, and at least twice as many as of any other of
+ * the content's languages. Far cheaper than langid_guess, for a caller
+ * that only wants to know whether a line may be in another language:
+ * 0 means "ask langid_guess". */
+int langid_reads_as(const langid *li, const char *text, size_t len, const char *code);
+
 #endif

@@ -129,6 +129,11 @@ void pipeline_guess_language(const pipeline *p, const char *text, size_t len,
 	langid_guess(p->li, text, len, out);
 }
 
+int pipeline_reads_as(const pipeline *p, const char *text, size_t len, const char *lang)
+{
+	return langid_reads_as(p->li, text, len, lang);
+}
+
 int pipeline_shared(const pipeline *p)
 {
 	return p->refs > 1;

@@ -85,6 +85,11 @@ pipeline *pipeline_hold(pipeline *p);
 void pipeline_guess_language(const pipeline *p, const char *text, size_t len,
 			     struct langid_guess *out);
 
+/* Whether the text plainly reads as language lang by its function words
+ * (langid_reads_as): then it is not a switch to another language, and
+ * pipeline_guess_language need not be asked. */
+int pipeline_reads_as(const pipeline *p, const char *text, size_t len, const char *lang);
+
 /* 1 if p has more than one reference. */
 int pipeline_shared(const pipeline *p);
 

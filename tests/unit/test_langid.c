@@ -88,10 +88,42 @@ static void test_unknown_language_is_refused(void **state)
 	assert_non_null(strstr(err, "rules/qq/language.yaml")); /* the editor's file */
 }
 
+/* A line reads as a language by its function words only when they plainly
+ * say so; anything else is left to the fingerprints. */
+static void test_reads_as(void **state)
+{
+	const langid *li = *state;
+	static const struct {
+		const char *text, *lang;
+		int reads;
+	} cases[] = {
+		{"I forgot my password and I cannot log in to my account", "en", 1},
+		{"the quick brown fox jumps over the lazy dog", "en", 0}, /* "the" twice */
+		{"the quick brown fox jumps over the lazy dog and the cat", "en", 1},
+		{"I forgot my password and I cannot log in to my account", "pt", 0},
+		{"eu esqueci a minha senha e não consigo entrar na minha conta", "pt", 1},
+		{"eu esqueci a minha senha e não consigo entrar na minha conta", "en", 0},
+		{"zapomniałem hasła i nie mogę się zalogować do mojego konta",
+		 "pl", 1},
+		{"zapomniałem hasła i nie mogę się zalogować do mojego konta",
+		 "en", 0},
+		{"password reset please", "en", 0},   /* too few to tell */
+		{"", "en", 0},
+		{"the and of", "xx", 0},              /* not one of ours */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int got = langid_reads_as(li, cases[i].text, strlen(cases[i].text), cases[i].lang);
+		if (got != cases[i].reads)
+			fail_msg("\"%s\" as %s: %d", cases[i].text, cases[i].lang, got);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_clear_lines),
+		cmocka_unit_test(test_reads_as),
 		cmocka_unit_test(test_without_diacritics),
 		cmocka_unit_test(test_neighbours_are_not_ours),
 		cmocka_unit_test(test_nothing_to_go_on),
