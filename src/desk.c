@@ -102,6 +102,17 @@ static void send_to(desk *k, int64_t agent, json_t *frame)
 		json_decref(frame);
 }
 
+/* Sends frame (taken) to every signed-in agent of team. */
+static void send_to_team(desk *k, const char *team, json_t *frame)
+{
+	for (size_t i = 0; i < k->q.n_agents; i++) {
+		struct queue_agent *a = k->q.agents[i];
+		if (queue_agent_in_team(a, team))
+			send_to(k, a->id, json_incref(frame));
+	}
+	json_decref(frame);
+}
+
 static json_t *entry_json(const desk *k, const struct queue_entry *e, int64_t now)
 {
 	const struct queue_agent *a = e->offered_to ? queue_agent_find(&k->q, e->offered_to) : NULL;
@@ -418,16 +429,11 @@ void desk_on_stored(desk *k, struct conversation *conv, const struct store_job *
 		push_position(k, e); /* the others hear at the next tick */
 	}
 	if (job->desk.op == STORE_DESK_TICKET) /* shown to whoever of the team is signed in */
-		for (size_t i = 0; i < k->q.n_agents; i++) {
-			struct queue_agent *a = k->q.agents[i];
-			if (conn_of(k, a->id) && queue_agent_in_team(a, job->desk.team))
-				send_to(k, a->id,
-					json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:I}", "type", "ticket",
-						  "id", (json_int_t)job->desk.ticket_id, "conversation",
-						  conv->public_id, "team", job->desk.team, "email",
-						  job->desk.email, "message", job->desk.text,
-						  "created_at", (json_int_t)job->now_ms));
-		}
+		send_to_team(k, job->desk.team,
+			     json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:I}", "type", "ticket", "id",
+				       (json_int_t)job->desk.ticket_id, "conversation", conv->public_id,
+				       "team", job->desk.team, "email", job->desk.email, "message",
+				       job->desk.text, "created_at", (json_int_t)job->now_ms));
 	if (job->client_id && (e = queue_find(&k->q, conv->id)) && e->agent) {
 		json_t *m = json_loadb(job->body, job->body_len, 0, NULL);
 		if (m) {
@@ -1047,14 +1053,10 @@ static void on_ticket_closed(struct store_job *job, void *ud)
 		log_info(&k->d->log, "ticket_closed", "ticket=%lld team=%s agent=%s",
 			 (long long)job->desk.ticket_id, job->desk.team, p->agent);
 		/* everyone who lists it stops listing it */
-		for (size_t i = 0; i < k->q.n_agents; i++) {
-			struct queue_agent *a = k->q.agents[i];
-			if (conn_of(k, a->id) && queue_agent_in_team(a, job->desk.team))
-				send_to(k, a->id,
-					json_pack("{s:s, s:I, s:s, s:s}", "type", "ticket_closed", "id",
-						  (json_int_t)job->desk.ticket_id, "team",
-						  job->desk.team, "by", p->agent));
-		}
+		send_to_team(k, job->desk.team,
+			     json_pack("{s:s, s:I, s:s, s:s}", "type", "ticket_closed", "id",
+				       (json_int_t)job->desk.ticket_id, "team", job->desk.team, "by",
+				       p->agent));
 	}
 	free(p);
 	store_job_free(job);

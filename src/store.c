@@ -1204,13 +1204,10 @@ static int run_ticket_close(store *st, struct store_job *j)
 	sqlite3_bind_text(s, 2, j->desk.team ? j->desk.team : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, j->now_ms);
 	sqlite3_bind_int64(s, 4, j->desk.agent_id);
-	rc = sqlite3_step(s);
+	rc = sqlite3_step(s); /* the update is done by the first step; one row at most */
 	if (rc == SQLITE_ROW) {
 		free(j->desk.team);
 		j->desk.team = dup_column(s, 0);
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-			;
-		rc = rc == SQLITE_DONE ? SQLITE_ROW : rc;
 	} else if (rc == SQLITE_DONE) {
 		j->status = STORE_NOT_FOUND; /* closed already, or another team's */
 	}
